@@ -1,0 +1,31 @@
+"""The Celery app. Tasks are discovered from each app's `tasks.py`.
+
+Settings come from `config.settings` (the `CELERY_` names). Without
+`CELERY_BROKER_URL` tasks run in-process (eager), so a new developer needs no
+Redis; with it, real workers and beat are used.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pghistory
+from celery import Celery
+from celery.contrib.django.task import DjangoTask
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+
+class HistoryTask(DjangoTask):
+    """Every task's database writes are recorded in history with the task's name and id."""
+
+    def __call__(self, *args, **kwargs):
+        with pghistory.context(task=self.name, task_id=self.request.id):
+            return super().__call__(*args, **kwargs)
+
+
+app = Celery("careweave", task_cls=HistoryTask)
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+__all__ = ["app"]
