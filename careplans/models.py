@@ -1,0 +1,728 @@
+"""The shared care plan: one living CarePlan per patient and its sections.
+
+Every section item is a `PlanItem`: versioned, attributed, tracked in history
+and never deleted. Each item type names the status it is reopened to and the
+statuses that end it (ending always needs a reason); the services in
+`careplans.services` use those facts for every type alike.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from decimal import Decimal
+from typing import ClassVar
+
+import pghistory
+import pgtrigger
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from patients.models import Patient
+from teams.models import CareRole
+from teams.records import VersionedRecord, tracked
+
+
+class RiskTier(models.TextChoices):
+    STANDARD = "standard", "Standard"
+    HIGH = "high", "High risk"
+
+
+@tracked
+class CarePlan(VersionedRecord):
+    """The patient's one shared, living care plan (FHIR CarePlan, intent "plan")."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        ON_HOLD = "on_hold", "On hold"
+        COMPLETED = "completed", "Completed"
+        REVOKED = "revoked", "Revoked"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="care_plan")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    status_reason = models.CharField(max_length=200, blank=True)
+    what_matters_most = models.TextField(blank=True, help_text="In the patient's own words.")
+    strengths = models.TextField(
+        blank=True, help_text="What the patient brings: skills, supports, motivation."
+    )
+    care_preferences = models.TextField(
+        blank=True, help_text="What care the patient is willing and able to do, and what is a burden."
+    )
+    additional_information = models.TextField(
+        blank=True, help_text="Anything else the patient wants the team to know: history, family, life."
+    )
+    risk_tier = models.CharField(max_length=10, choices=RiskTier.choices, default=RiskTier.STANDARD)
+    review_interval_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Leave empty to use the team's default for the risk tier."
+    )
+    next_review_due = models.DateField(null=True, blank=True)
+    next_review_reason = models.CharField(
+        max_length=200, blank=True, help_text="Why the next review date was set by hand, if it was."
+    )
+    last_reviewed_at = models.DateTimeField(null=True, blank=True)
+    responsible_member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="plans_responsible_for",
+        help_text="The team member who keeps this plan up to date.",
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["next_review_due"], condition=Q(status="active"), name="plan_review_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Care plan for {self.patient}"
+
+    def review_interval(self) -> datetime.timedelta:
+        team = self.patient.team
+        if self.review_interval_days:
+            days = self.review_interval_days
+        elif self.risk_tier == RiskTier.HIGH:
+            days = team.high_risk_review_interval_days
+        else:
+            days = team.review_interval_days
+        return datetime.timedelta(days=days)
+
+    def is_review_overdue(self, today: datetime.date | None = None) -> bool:
+        return self.next_review_due is not None and self.next_review_due < (today or timezone.localdate())
+
+
+class PlanItem(VersionedRecord):
+    """One entry in a section of a care plan."""
+
+    OPEN_STATUS: ClassVar[str]
+    END_STATUSES: ClassVar[frozenset[str]]
+    SECTION: ClassVar[str]
+
+    part2_protected = models.BooleanField(
+        "42 CFR Part 2",
+        default=False,
+        help_text="Identifies the patient as having or having had a substance use disorder.",
+    )
+    status_reason = models.CharField(max_length=300, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_ended(self) -> bool:
+        return self.status in self.END_STATUSES
+
+
+class ResponsibleParty(models.TextChoices):
+    PATIENT = "patient", "The patient"
+    CAREGIVER = "caregiver", "A caregiver"
+    TEAM_MEMBER = "team_member", "A team member"
+
+
+class Responsibility(models.Model):
+    """Who is responsible: the patient, a caregiver, or a named team member (CMS: interventions name who)."""
+
+    responsible_party = models.CharField(
+        max_length=12, choices=ResponsibleParty.choices, default=ResponsibleParty.PATIENT
+    )
+    responsible_member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+    def clean_responsibility(self) -> dict[str, str]:
+        if self.responsible_party == ResponsibleParty.TEAM_MEMBER and not self.responsible_member_id:
+            return {"responsible_member": "Choose the team member who is responsible."}
+        if self.responsible_party != ResponsibleParty.TEAM_MEMBER and self.responsible_member_id:
+            return {"responsible_member": "Only choose a team member when a team member is responsible."}
+        return {}
+
+    @property
+    def responsible_label(self) -> str:
+        if self.responsible_party == ResponsibleParty.TEAM_MEMBER and self.responsible_member:
+            return str(self.responsible_member)
+        return self.get_responsible_party_display()
+
+
+@tracked
+class Problem(PlanItem):
+    """A health concern on the problem list, with its expected outcome and prognosis."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        INACTIVE = "inactive", "Inactive"
+        RESOLVED = "resolved", "Resolved"
+        ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
+
+    OPEN_STATUS = Status.ACTIVE
+    END_STATUSES = frozenset({Status.RESOLVED, Status.INACTIVE, Status.ENTERED_IN_ERROR})
+    SECTION = "Problems"
+
+    plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="problems")
+    condition = models.CharField(max_length=200)
+    code = models.CharField(max_length=20, blank=True, help_text="ICD-10-CM or SNOMED CT code, if known.")
+    patient_wording = models.CharField(max_length=300, blank=True, help_text="How the patient describes it.")
+    is_chronic = models.BooleanField(default=True)
+    expected_to_last_12_months = models.BooleanField("expected to last 12 months or more", default=True)
+    onset_date = models.DateField(null=True, blank=True)
+    expected_outcome = models.TextField(blank=True)
+    prognosis = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.condition
+
+
+@tracked
+class Goal(PlanItem, Responsibility):
+    """A goal in the patient's words, measurable where it can be (FHIR Goal)."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        ACTIVE = "active", "Active"
+        ON_HOLD = "on_hold", "On hold"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+        ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
+
+    class Achievement(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
+        IMPROVING = "improving", "Improving"
+        WORSENING = "worsening", "Worsening"
+        NO_CHANGE = "no_change", "No change"
+        ACHIEVED = "achieved", "Achieved"
+        SUSTAINING = "sustaining", "Sustaining"
+        NOT_ACHIEVED = "not_achieved", "Not achieved"
+
+    class Kind(models.TextChoices):
+        HEALTH = "health", "Health goal"
+        LIFE = "life", "Life goal"
+
+    class Term(models.TextChoices):
+        SHORT = "short", "Short term"
+        LONG = "long", "Long term"
+
+    class ExpressedBy(models.TextChoices):
+        PATIENT = "patient", "Patient"
+        CAREGIVER = "caregiver", "Caregiver"
+        TEAM = "team", "Care team"
+
+    class Comparator(models.TextChoices):
+        AT_MOST = "<=", "at most"
+        LESS_THAN = "<", "less than"
+        EQUAL = "=", "exactly"
+        MORE_THAN = ">", "more than"
+        AT_LEAST = ">=", "at least"
+
+    class Priority(models.TextChoices):
+        HIGH = "high", "High"
+        MEDIUM = "medium", "Medium"
+        LOW = "low", "Low"
+
+    OPEN_STATUS = Status.ACTIVE
+    END_STATUSES = frozenset({Status.COMPLETED, Status.CANCELLED, Status.ENTERED_IN_ERROR})
+    SECTION = "Goals"
+
+    plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="goals")
+    description = models.TextField(help_text="The goal in the patient's own words.")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.HEALTH)
+    term = models.CharField(max_length=10, choices=Term.choices, default=Term.SHORT)
+    expressed_by = models.CharField(max_length=12, choices=ExpressedBy.choices, default=ExpressedBy.PATIENT)
+    measure = models.CharField(max_length=120, blank=True, help_text="What is measured, for example HbA1c.")
+    unit = models.CharField(max_length=30, blank=True)
+    baseline_value = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    baseline_date = models.DateField(null=True, blank=True)
+    target_comparator = models.CharField(max_length=2, choices=Comparator.choices, blank=True)
+    target_value = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    target_date = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        "lifecycle status", max_length=20, choices=Status.choices, default=Status.ACTIVE
+    )
+    achievement_status = models.CharField(
+        max_length=15, choices=Achievement.choices, default=Achievement.IN_PROGRESS
+    )
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
+    barriers = models.TextField(blank=True, help_text="What might get in the way.")
+    next_review_on = models.DateField(null=True, blank=True)
+    problems = models.ManyToManyField(Problem, through="GoalProblem", related_name="goals", blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def is_measurable(self) -> bool:
+        return bool(self.measure and self.target_value is not None)
+
+    @property
+    def target_label(self) -> str:
+        if self.target_value is None:
+            return ""
+        return f"{self.get_target_comparator_display()} {self.target_value.normalize():f} {self.unit}".strip()
+
+    def meets_target(self, value: Decimal) -> bool:
+        target = self.target_value
+        if target is None or not self.target_comparator:
+            return False
+        return {
+            "<=": value <= target,
+            "<": value < target,
+            "=": value == target,
+            ">": value > target,
+            ">=": value >= target,
+        }[self.target_comparator]
+
+    def clean(self) -> None:
+        errors = self.clean_responsibility()
+        if self.target_value is not None and not self.measure:
+            errors["measure"] = "Say what is measured when you give a target value."
+        if self.target_value is not None and not self.target_comparator:
+            errors["target_comparator"] = "Say whether the target is at most, at least or exactly the value."
+        if self.target_comparator and self.target_value is None:
+            errors["target_value"] = "Give the target value."
+        if self.baseline_value is not None and not self.measure:
+            errors["measure"] = "Say what is measured when you give a baseline value."
+        if self.target_date and self.baseline_date and self.target_date < self.baseline_date:
+            errors["target_date"] = "The target date cannot be before the baseline date."
+        if errors:
+            raise ValidationError(errors)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.DeleteEvent())
+class GoalProblem(models.Model):
+    """Links a goal to the problems it addresses. Unlinking is recorded in history."""
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE)
+    problem = models.ForeignKey(Problem, on_delete=models.PROTECT)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["goal", "problem"], name="goal_problem_unique")]
+
+
+@tracked
+class GoalMeasurement(VersionedRecord):
+    """One value of a goal's measure. Corrections mark a value entered in error, with a reason."""
+
+    class Source(models.TextChoices):
+        CLINIC = "clinic", "Measured in clinic"
+        LAB = "lab", "Lab result"
+        PATIENT = "patient", "Reported by the patient"
+        DEVICE = "device", "Home device"
+
+    class Status(models.TextChoices):
+        FINAL = "final", "Final"
+        ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
+
+    goal = models.ForeignKey(Goal, on_delete=models.PROTECT, related_name="measurements")
+    value = models.DecimalField(max_digits=10, decimal_places=2)
+    measured_on = models.DateField()
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.CLINIC)
+    note = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.FINAL)
+    status_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["measured_on", "id"]
+        indexes = [models.Index(fields=["goal", "-measured_on"], name="measurement_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.value} on {self.measured_on}"
+
+    def clean(self) -> None:
+        if self.measured_on and self.measured_on > timezone.localdate():
+            raise ValidationError({"measured_on": "A measurement cannot be dated in the future."})
+
+
+@tracked
+class ActionStep(PlanItem, Responsibility):
+    """A planned intervention or self-management step: what, who and by when."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    OPEN_STATUS = Status.PLANNED
+    END_STATUSES = frozenset({Status.DONE, Status.CANCELLED})
+    SECTION = "Action plan"
+
+    plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="action_steps")
+    goal = models.ForeignKey(
+        Goal, on_delete=models.PROTECT, null=True, blank=True, related_name="action_steps"
+    )
+    description = models.TextField(help_text="What will be done, in plain words.")
+    due_date = models.DateField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        indexes = [
+            models.Index(
+                fields=["responsible_member", "due_date"],
+                condition=Q(status__in=["planned", "in_progress"]),
+                name="open_steps_by_member",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+    def clean(self) -> None:
+        errors = self.clean_responsibility()
+        if self.goal_id and self.plan_id and self.goal.plan_id != self.plan_id:
+            errors["goal"] = "The goal must belong to the same care plan."
+        if errors:
+            raise ValidationError(errors)
+
+    def is_overdue(self, today: datetime.date | None = None) -> bool:
+        return not self.is_ended and self.due_date < (today or timezone.localdate())
+
+
+@tracked
+class Medication(PlanItem):
+    """An active or past medication: what, how much, how often, who prescribed it and why."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ON_HOLD = "on_hold", "On hold"
+        STOPPED = "stopped", "Stopped"
+        COMPLETED = "completed", "Completed"
+        ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
+
+    OPEN_STATUS = Status.ACTIVE
+    END_STATUSES = frozenset({Status.STOPPED, Status.COMPLETED, Status.ENTERED_IN_ERROR})
+    SECTION = "Medications"
+
+    plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="medications")
+    name = models.CharField(max_length=200)
+    formulation = models.CharField(
+        max_length=100, blank=True, help_text="For example tablet, sublingual film."
+    )
+    dose = models.CharField(max_length=60)
+    route = models.CharField(max_length=40, blank=True)
+    frequency = models.CharField(max_length=100)
+    indication = models.CharField("what it is for", max_length=200)
+    prescriber = models.CharField(max_length=120, blank=True)
+    start_date = models.DateField(null=True, blank=True)
+    stop_date = models.DateField(null=True, blank=True)
+    patient_instructions = models.TextField(blank=True, help_text="How to take it, in plain words.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.dose}"
+
+    def clean(self) -> None:
+        if self.start_date and self.stop_date and self.stop_date < self.start_date:
+            raise ValidationError({"stop_date": "The stop date cannot be before the start date."})
+
+
+@tracked
+class SymptomPlan(PlanItem):
+    """What to do when: green, yellow and red zones for one symptom, and whom to call."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        RETIRED = "retired", "Retired"
+
+    OPEN_STATUS = Status.ACTIVE
+    END_STATUSES = frozenset({Status.RETIRED})
+    SECTION = "Symptom plan"
+
+    plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="symptom_plans")
+    symptom = models.CharField(max_length=120)
+    green_signs = models.TextField(help_text="Doing well: what it looks like.")
+    green_actions = models.TextField(help_text="What to keep doing.")
+    yellow_signs = models.TextField(help_text="Warning signs.")
+    yellow_actions = models.TextField(help_text="What to do, and whom to call.")
+    red_signs = models.TextField(help_text="Emergency signs.")
+    red_actions = models.TextField(help_text="What to do right away.")
+    whom_to_call = models.CharField(max_length=120)
+    call_phone = models.CharField(max_length=40)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+
+    class Meta:
+        ordering = ["symptom", "id"]
+
+    def __str__(self) -> str:
+        return self.symptom
+
+
+@tracked
+class InformationRelease(PlanItem):
+    """A signed release of information; under 42 CFR Part 2 when it covers substance-use disorder records."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        EXPIRED = "expired", "Expired"
+        REVOKED = "revoked", "Revoked"
+
+    OPEN_STATUS = Status.ACTIVE
+    END_STATUSES = frozenset({Status.EXPIRED, Status.REVOKED})
+    SECTION = "Information releases"
+
+    plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="information_releases")
+    recipient_name = models.CharField(
+        max_length=200, help_text="The person or class of people who may receive it."
+    )
+    recipient_organization = models.CharField(max_length=200, blank=True)
+    recipient_contact = models.CharField(max_length=200, blank=True)
+    purpose = models.CharField(max_length=300)
+    information_scope = models.TextField(help_text="Which information may be shared, and how much.")
+    covers_part2 = models.BooleanField(
+        "covers substance-use disorder records (42 CFR Part 2)",
+        default=False,
+    )
+    signed_by = models.CharField(max_length=200, help_text="The patient, or their authorized representative.")
+    signed_on = models.DateField()
+    expires_on = models.DateField(null=True, blank=True)
+    expiry_event = models.CharField(
+        max_length=200, blank=True, help_text="An event that ends the release instead."
+    )
+    revoked_on = models.DateField(null=True, blank=True)
+    risks_and_benefits_discussed = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+
+    class Meta:
+        ordering = ["-signed_on", "id"]
+        indexes = [models.Index(fields=["expires_on"], condition=Q(status="active"), name="release_expiry")]
+
+    def __str__(self) -> str:
+        return f"Release to {self.recipient_name}"
+
+    def clean(self) -> None:
+        errors = {}
+        if not self.expires_on and not self.expiry_event:
+            errors["expires_on"] = "Give an expiry date or the event that ends the release."
+        if self.expires_on and self.signed_on and self.expires_on < self.signed_on:
+            errors["expires_on"] = "The release cannot expire before it was signed."
+        if self.revoked_on and self.signed_on and self.revoked_on < self.signed_on:
+            errors["revoked_on"] = "The release cannot be revoked before it was signed."
+        if errors:
+            raise ValidationError(errors)
+
+    def is_in_force(self, on: datetime.date | None = None) -> bool:
+        on = on or timezone.localdate()
+        return self.status == self.Status.ACTIVE and (self.expires_on is None or self.expires_on >= on)
+
+
+@tracked
+class CommunityService(PlanItem, Responsibility):
+    """A community service or referral, and whether the team may exchange information with it."""
+
+    class Category(models.TextChoices):
+        TRANSPORTATION = "transportation", "Transportation"
+        FOOD = "food", "Food"
+        HOUSING = "housing", "Housing"
+        UTILITIES = "utilities", "Utilities"
+        PEER_SUPPORT = "peer_support", "Peer support"
+        SELF_HELP_GROUP = "self_help_group", "Self-help group"
+        BEHAVIORAL_THERAPY = "behavioral_therapy", "Behavioral therapy"
+        RECOVERY_SUPPORT = "recovery_support", "Recovery support"
+        CAREGIVER_SUPPORT = "caregiver_support", "Caregiver support"
+        HOME_CARE = "home_care", "Home care"
+        SPECIALIST = "specialist", "Specialist care"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        RECOMMENDED = "recommended", "Recommended"
+        REFERRED = "referred", "Referred"
+        ACTIVE = "active", "Active"
+        COMPLETED = "completed", "Completed"
+        DECLINED = "declined", "Declined"
+
+    OPEN_STATUS = Status.RECOMMENDED
+    END_STATUSES = frozenset({Status.COMPLETED, Status.DECLINED})
+    SECTION = "Community services"
+
+    plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="community_services")
+    category = models.CharField(max_length=20, choices=Category.choices)
+    organization_name = models.CharField(max_length=200)
+    contact_name = models.CharField(max_length=120, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    service_details = models.TextField(
+        blank=True, help_text="Type and intensity: what, how often, with whom."
+    )
+    barrier_addressed = models.CharField(max_length=200, blank=True)
+    permission_to_exchange = models.BooleanField(
+        "permission to exchange information", default=False, help_text="Backed by a signed release."
+    )
+    release = models.ForeignKey(
+        InformationRelease, on_delete=models.PROTECT, null=True, blank=True, related_name="services"
+    )
+    referred_on = models.DateField(null=True, blank=True)
+    next_review_on = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RECOMMENDED)
+
+    class Meta:
+        ordering = ["category", "organization_name", "id"]
+        verbose_name_plural = "community services"
+
+    def __str__(self) -> str:
+        return f"{self.organization_name} ({self.get_category_display()})"
+
+    def clean(self) -> None:
+        errors = self.clean_responsibility()
+        if self.release_id and self.plan_id and self.release.plan_id != self.plan_id:
+            errors["release"] = "The release must belong to the same care plan."
+        if self.permission_to_exchange and not self.release_id:
+            errors["release"] = "Choose the signed release that gives permission to exchange information."
+        if errors:
+            raise ValidationError(errors)
+
+
+@tracked
+class CareTeamMember(PlanItem):
+    """A person on this patient's care team, inside the practice or outside it, and what they do."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ENDED = "ended", "Ended"
+
+    class OutsideRole(models.TextChoices):
+        SPECIALIST = "specialist", "Specialist"
+        CAREGIVER = "caregiver", "Caregiver / family"
+        COMMUNITY_PARTNER = "community_partner", "Community partner"
+        COUNSELOR = "counselor", "Counselor / therapist"
+        PHARMACY = "pharmacy", "Pharmacy"
+
+    OPEN_STATUS = Status.ACTIVE
+    END_STATUSES = frozenset({Status.ENDED})
+    SECTION = "Care team"
+    ROLE_CHOICES: ClassVar = [*CareRole.choices, *OutsideRole.choices]
+
+    plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="care_team")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="care_team_roles",
+    )
+    name = models.CharField(max_length=200, blank=True, help_text="For someone outside the practice.")
+    organization = models.CharField(max_length=200, blank=True)
+    role = models.CharField(max_length=30, choices=ROLE_CHOICES)
+    phone = models.CharField(max_length=40, blank=True)
+    responsibilities = models.TextField(help_text="What this person is responsible for in this plan.")
+    is_primary_contact = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+
+    class Meta:
+        ordering = ["-is_primary_contact", "role", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "user"],
+                condition=Q(status="active", user__isnull=False),
+                name="one_active_role_per_user_per_plan",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} — {self.get_role_display()}"
+
+    @property
+    def display_name(self) -> str:
+        return str(self.user) if self.user_id else self.name
+
+    def clean(self) -> None:
+        if not self.user_id and not self.name:
+            raise ValidationError(
+                {"name": "Choose a team member or give the name of the person outside the practice."}
+            )
+        if self.user_id and self.name:
+            raise ValidationError({"name": "Give a name only for someone outside the practice."})
+
+
+@tracked
+class EducationTopic(PlanItem):
+    """Education given to the patient, and whether teach-back confirmed it was understood."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Given"
+        RETIRED = "retired", "Retired"
+
+    OPEN_STATUS = Status.ACTIVE
+    END_STATUSES = frozenset({Status.RETIRED})
+    SECTION = "Education"
+
+    plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="education")
+    topic = models.CharField(max_length=200)
+    material = models.CharField(max_length=300, blank=True, help_text="Handout, video or link given.")
+    delivered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    delivered_on = models.DateField()
+    teach_back_confirmed = models.BooleanField(default=False)
+    notes = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+
+    class Meta:
+        ordering = ["-delivered_on", "id"]
+        verbose_name_plural = "education topics"
+
+    def __str__(self) -> str:
+        return self.topic
+
+    def clean(self) -> None:
+        if self.delivered_on and self.delivered_on > timezone.localdate():
+            raise ValidationError({"delivered_on": "Education cannot be dated in the future."})
+
+
+@pghistory.track(pghistory.InsertEvent())
+@pgtrigger.register(
+    pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+)
+class PlanReview(models.Model):
+    """A review of the whole plan. Append-only: a review is never edited, only followed by another."""
+
+    class Context(models.TextChoices):
+        VISIT = "visit", "Office visit"
+        PHONE = "phone", "Phone"
+        VIDEO = "video", "Video visit"
+        HUDDLE = "huddle", "Team huddle"
+
+    plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="reviews")
+    reviewed_at = models.DateTimeField(default=timezone.now)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reviewer_role = models.CharField(max_length=30, choices=CareRole.choices)
+    context = models.CharField(max_length=10, choices=Context.choices)
+    patient_present = models.BooleanField()
+    summary = models.TextField()
+    decisions = models.TextField(blank=True)
+    next_review_due = models.DateField(help_text="The next review date this review set.")
+
+    class Meta:
+        ordering = ["-reviewed_at", "-id"]
+        indexes = [models.Index(fields=["plan", "-reviewed_at"], name="review_latest")]
+
+    def __str__(self) -> str:
+        return f"Review on {self.reviewed_at:%Y-%m-%d} by {self.reviewer}"
+
+
+#: The section item types, in the order the plan shows them, keyed by the name used in URLs.
+PLAN_ITEM_MODELS: dict[str, type[PlanItem]] = {
+    "problem": Problem,
+    "goal": Goal,
+    "action-step": ActionStep,
+    "medication": Medication,
+    "symptom-plan": SymptomPlan,
+    "community-service": CommunityService,
+    "care-team-member": CareTeamMember,
+    "information-release": InformationRelease,
+    "education": EducationTopic,
+}

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from teams.models import Organization, Team
+from teams.records import VersionedRecord, tracked
+
+
+class Language(models.TextChoices):
+    """Languages patients prefer. The printed plan is translated into those Careweave ships."""
+
+    ENGLISH = "en", "English"
+    SPANISH = "es", "Spanish"
+    CHINESE = "zh", "Chinese"
+    VIETNAMESE = "vi", "Vietnamese"
+    HAITIAN_CREOLE = "ht", "Haitian Creole"
+    PORTUGUESE = "pt", "Portuguese"
+    ARABIC = "ar", "Arabic"
+    RUSSIAN = "ru", "Russian"
+    OTHER = "other", "Other"
+
+
+@tracked
+class Patient(VersionedRecord):
+    """A person on a team's panel. The opaque `id` is the only identifier used in URLs."""
+
+    class SexAtBirth(models.TextChoices):
+        FEMALE = "female", "Female"
+        MALE = "male", "Male"
+        INTERSEX = "intersex", "Intersex"
+        UNKNOWN = "unknown", "Unknown / not recorded"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        INACTIVE = "inactive", "Inactive"
+        TRANSFERRED = "transferred", "Transferred out"
+        DECEASED = "deceased", "Deceased"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="patients")
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="patients", verbose_name="team panel"
+    )
+    mrn = models.CharField("MRN", max_length=32, help_text="Medical record number, unique in the practice.")
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField()
+    sex_at_birth = models.CharField(max_length=10, choices=SexAtBirth.choices, default=SexAtBirth.UNKNOWN)
+    gender_identity = models.CharField(max_length=60, blank=True)
+    pronouns = models.CharField(max_length=30, blank=True)
+    preferred_language = models.CharField(max_length=8, choices=Language.choices, default=Language.ENGLISH)
+    interpreter_needed = models.BooleanField(default=False)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+    large_print = models.BooleanField(default=False, help_text="Print the plan in large type (18 pt).")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    status_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "mrn"], name="mrn_unique_in_org")]
+        indexes = [
+            models.Index(fields=["team", "family_name", "given_name"], name="patient_panel"),
+            models.Index(fields=["date_of_birth"], name="patient_dob"),
+            GinIndex(
+                OpClass(Lower("family_name"), name="gin_trgm_ops"),
+                OpClass(Lower("given_name"), name="gin_trgm_ops"),
+                OpClass(Lower("preferred_name"), name="gin_trgm_ops"),
+                name="patient_name_trgm",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        given = f"{self.given_name} ({self.preferred_name})" if self.preferred_name else self.given_name
+        return f"{self.family_name}, {given}"
+
+    def age(self, on: date | None = None) -> int:
+        on = on or timezone.localdate()
+        born = self.date_of_birth
+        return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+    def clean(self) -> None:
+        errors = {}
+        if self.date_of_birth and self.date_of_birth > timezone.localdate():
+            errors["date_of_birth"] = "The date of birth cannot be in the future."
+        if self.team_id and self.organization_id and self.team.organization_id != self.organization_id:
+            errors["team"] = "The team must belong to the patient's practice."
+        if self.status != self.Status.ACTIVE and not self.status_reason:
+            errors["status_reason"] = "Say why the patient is no longer active."
+        if errors:
+            raise ValidationError(errors)
+
+
+@tracked
+class RelatedPerson(VersionedRecord):
+    """A caregiver, family member or other person in the patient's life."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ENDED = "ended", "Ended"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="related_people")
+    name = models.CharField(max_length=200)
+    relationship = models.CharField(max_length=60, help_text="For example daughter, spouse, friend.")
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    is_caregiver = models.BooleanField(default=False)
+    is_emergency_contact = models.BooleanField(default=False)
+    may_receive_information = models.BooleanField(
+        default=False, help_text="The patient agreed that this person may be told about their care."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    status_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "related people"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.relationship})"
