@@ -311,6 +311,9 @@ class GoalProblem(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["goal", "problem"], name="goal_problem_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.goal} addresses {self.problem}"
+
 
 @tracked
 class GoalMeasurement(VersionedRecord):

@@ -1,0 +1,86 @@
+"""Reads of care plans and their items, always scoped to the teams of the user asking."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TypeVar
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+
+from careplans.models import (
+    ActionStep,
+    CarePlan,
+    CareTeamMember,
+    CommunityService,
+    EducationTopic,
+    Goal,
+    GoalMeasurement,
+    PlanItem,
+    PlanReview,
+)
+from teams.models import User
+from teams.selectors import team_ids_of
+
+I = TypeVar("I", bound=PlanItem)  # noqa: E741
+
+
+def plans_visible_to(user: User) -> QuerySet[CarePlan]:
+    return CarePlan.objects.filter(patient__team_id__in=team_ids_of(user))
+
+
+def get_plan_for_user(user: User, plan_id: uuid.UUID | str) -> CarePlan:
+    """The plan, or 404 when it does not exist or its patient is not on one of the user's teams."""
+    try:
+        return plans_visible_to(user).select_related("patient__team__organization").get(pk=plan_id)
+    except (CarePlan.DoesNotExist, ValueError):
+        raise Http404("No such care plan") from None
+
+
+def get_plan_with_sections(user: User, plan_id: uuid.UUID | str) -> CarePlan:
+    """The plan with every section loaded in a fixed number of queries, however large the plan is."""
+    plan = get_plan_for_user(user, plan_id)
+    return (
+        CarePlan.objects.select_related("patient__team__organization", "responsible_member")
+        .prefetch_related(
+            "problems",
+            Prefetch(
+                "goals",
+                Goal.objects.select_related("responsible_member").prefetch_related(
+                    "problems",
+                    Prefetch(
+                        "measurements", GoalMeasurement.objects.filter(status=GoalMeasurement.Status.FINAL)
+                    ),
+                ),
+            ),
+            Prefetch("action_steps", ActionStep.objects.select_related("responsible_member", "goal")),
+            "medications",
+            "symptom_plans",
+            Prefetch(
+                "community_services", CommunityService.objects.select_related("responsible_member", "release")
+            ),
+            Prefetch("care_team", CareTeamMember.objects.select_related("user")),
+            "information_releases",
+            Prefetch("education", EducationTopic.objects.select_related("delivered_by")),
+            Prefetch("reviews", PlanReview.objects.select_related("reviewer")),
+            "patient__related_people",
+        )
+        .get(pk=plan.pk)
+    )
+
+
+def get_item_for_user(user: User, model: type[I], item_id: int | str) -> I:
+    """A plan item of type `model`, or 404 when its patient is not on one of the user's teams."""
+    try:
+        return model.objects.select_related("plan__patient").get(pk=item_id, plan__in=plans_visible_to(user))
+    except (model.DoesNotExist, ValueError):
+        raise Http404("No such item") from None
+
+
+def get_goal_measurement_for_user(user: User, measurement_id: int | str) -> GoalMeasurement:
+    try:
+        return GoalMeasurement.objects.select_related("goal__plan__patient").get(
+            pk=measurement_id, goal__plan__in=plans_visible_to(user)
+        )
+    except (GoalMeasurement.DoesNotExist, ValueError):
+        raise Http404("No such measurement") from None

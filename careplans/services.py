@@ -1,0 +1,278 @@
+"""Every change to a care plan goes through one of these functions.
+
+Each runs in one transaction, checks that the actor is on the patient's team,
+re-reads the row under a lock and refuses a stale version
+(`teams.records.StaleVersionError`), validates (django `ValidationError` per
+field) and records who and why in the history context. Pages, the API and
+Celery tasks call these and only translate their input and output.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from careplans.models import (
+    CarePlan,
+    Goal,
+    GoalMeasurement,
+    GoalProblem,
+    InformationRelease,
+    PlanItem,
+    PlanReview,
+    Problem,
+)
+from teams import selectors as teams
+from teams.models import User
+from teams.records import apply_changes, create_record, history_context, lock_at_version
+
+I = TypeVar("I", bound=PlanItem)  # noqa: E741
+
+# Fields that say who did something; they must name someone on the patient's team.
+PERSON_FIELDS = ("responsible_member", "user", "delivered_by")
+# Fields no edit form may set: the plan, and the status, which only end/reopen change.
+NOT_EDITABLE = {"id", "plan", "status", "status_reason", "status_changed_at"}
+PLAN_EDITABLE = (
+    "what_matters_most",
+    "strengths",
+    "care_preferences",
+    "additional_information",
+    "risk_tier",
+    "review_interval_days",
+    "responsible_member",
+)
+
+
+def editable_fields(model: type[PlanItem]) -> tuple[str, ...]:
+    return tuple(f.name for f in model._meta.concrete_fields if f.editable and f.name not in NOT_EDITABLE)
+
+
+def _require_member(actor: User, plan: CarePlan) -> None:
+    if not teams.is_member(actor, plan.patient.team_id):
+        raise PermissionDenied("You are not on this patient's team.")
+
+
+def _check_people(plan: CarePlan, values: Mapping[str, Any]) -> None:
+    """A plan item can only name people who are on the patient's team."""
+    team_members = None
+    for name in PERSON_FIELDS:
+        person = values.get(name)
+        if person is None:
+            continue
+        if team_members is None:
+            team_members = set(teams.team_members(plan.patient.team_id).values_list("pk", flat=True))
+        if person.pk not in team_members:
+            raise ValidationError({name: "Choose someone who is on this patient's team."})
+
+
+def _require_reason(reason: str) -> str:
+    if not reason or not reason.strip():
+        raise ValidationError({"status_reason": "Give a reason."})
+    return reason.strip()
+
+
+@transaction.atomic
+def add_plan_item(*, plan: CarePlan, model: type[I], actor: User, values: Mapping[str, Any]) -> I:
+    """Add an item to one section of `plan`."""
+    _require_member(actor, plan)
+    editable = set(editable_fields(model))
+    refused = set(values) - editable
+    if refused:
+        raise ValueError(f"Not editable here: {', '.join(sorted(refused))}")
+    _check_people(plan, values)
+    with history_context(actor=actor):
+        return create_record(model, actor=actor, values={**values, "plan": plan})
+
+
+@transaction.atomic
+def update_plan_item(
+    *, item: I, expected_version: int, actor: User, changes: Mapping[str, Any], reason: str = ""
+) -> I:
+    """Change the fields of an item; the status only changes by ending or reopening it."""
+    _require_member(actor, item.plan)
+    _check_people(item.plan, changes)
+    locked = lock_at_version(item, expected_version=expected_version)
+    with history_context(actor=actor, reason=reason):
+        apply_changes(locked, actor=actor, changes=changes, editable=editable_fields(type(item)))
+    return locked
+
+
+@transaction.atomic
+def end_plan_item(*, item: I, expected_version: int, actor: User, status: str, reason: str) -> I:
+    """End, resolve or retire an item: it stays on record, with the reason."""
+    _require_member(actor, item.plan)
+    reason = _require_reason(reason)
+    if status not in item.END_STATUSES:
+        allowed = ", ".join(sorted(str(s) for s in item.END_STATUSES))
+        raise ValidationError({"status": f"An item is ended with one of: {allowed}."})
+    locked = lock_at_version(item, expected_version=expected_version)
+    if locked.is_ended:
+        raise ValidationError({"status": "This item has already ended."})
+    return _set_status(locked, actor=actor, status=status, reason=reason)
+
+
+@transaction.atomic
+def reopen_plan_item(*, item: I, expected_version: int, actor: User, reason: str) -> I:
+    """Bring an ended item back into the living plan."""
+    _require_member(actor, item.plan)
+    reason = _require_reason(reason)
+    locked = lock_at_version(item, expected_version=expected_version)
+    if not locked.is_ended:
+        raise ValidationError({"status": "This item is not ended."})
+    return _set_status(locked, actor=actor, status=locked.OPEN_STATUS, reason=reason)
+
+
+def _set_status(item: I, *, actor: User, status: str, reason: str) -> I:
+    with history_context(actor=actor, reason=reason):
+        apply_changes(
+            item,
+            actor=actor,
+            changes={"status": status, "status_reason": reason, "status_changed_at": timezone.now()},
+            editable=("status", "status_reason", "status_changed_at"),
+        )
+    return item
+
+
+@transaction.atomic
+def set_goal_problems(*, goal: Goal, problems: Iterable[Problem], actor: User) -> Goal:
+    """Link a goal to exactly these problems of the same plan."""
+    _require_member(actor, goal.plan)
+    wanted = {p.pk for p in problems}
+    if Problem.objects.filter(pk__in=wanted).exclude(plan_id=goal.plan_id).exists():
+        raise ValidationError({"problems": "Choose problems from this patient's plan."})
+    with history_context(actor=actor):
+        current = set(GoalProblem.objects.filter(goal=goal).values_list("problem_id", flat=True))
+        GoalProblem.objects.filter(goal=goal, problem_id__in=current - wanted).delete()
+        GoalProblem.objects.bulk_create([GoalProblem(goal=goal, problem_id=pk) for pk in wanted - current])
+    return goal
+
+
+@transaction.atomic
+def record_goal_measurement(
+    *, goal: Goal, actor: User, value: Decimal, measured_on: datetime.date, source: str, note: str = ""
+) -> GoalMeasurement:
+    """Record a value of the goal's measure."""
+    _require_member(actor, goal.plan)
+    if not goal.measure:
+        raise ValidationError({"value": "This goal has no measure to record a value for."})
+    with history_context(actor=actor):
+        return create_record(
+            GoalMeasurement,
+            actor=actor,
+            values={"goal": goal, "value": value, "measured_on": measured_on, "source": source, "note": note},
+        )
+
+
+@transaction.atomic
+def mark_measurement_in_error(
+    *, measurement: GoalMeasurement, expected_version: int, actor: User, reason: str
+) -> GoalMeasurement:
+    _require_member(actor, measurement.goal.plan)
+    reason = _require_reason(reason)
+    locked = lock_at_version(measurement, expected_version=expected_version)
+    with history_context(actor=actor, reason=reason):
+        apply_changes(
+            locked,
+            actor=actor,
+            changes={"status": GoalMeasurement.Status.ENTERED_IN_ERROR, "status_reason": reason},
+            editable=("status", "status_reason"),
+        )
+    return locked
+
+
+@transaction.atomic
+def update_care_plan(
+    *, plan: CarePlan, expected_version: int, actor: User, changes: Mapping[str, Any], reason: str = ""
+) -> CarePlan:
+    """Change the plan's own fields: what matters most, preferences, review interval, who keeps it."""
+    _require_member(actor, plan)
+    _check_people(plan, changes)
+    locked = lock_at_version(plan, expected_version=expected_version)
+    with history_context(actor=actor, reason=reason):
+        apply_changes(locked, actor=actor, changes=changes, editable=PLAN_EDITABLE)
+    return locked
+
+
+@transaction.atomic
+def change_plan_status(
+    *, plan: CarePlan, expected_version: int, actor: User, status: str, reason: str = ""
+) -> CarePlan:
+    """Activate, hold, complete or revoke the plan. Anything but activating needs a reason."""
+    _require_member(actor, plan)
+    if status not in CarePlan.Status.values:
+        raise ValidationError({"status": "Choose a plan status."})
+    if status != CarePlan.Status.ACTIVE:
+        reason = _require_reason(reason)
+    locked = lock_at_version(plan, expected_version=expected_version)
+    changes: dict[str, Any] = {"status": status, "status_reason": reason}
+    if status == CarePlan.Status.ACTIVE and locked.next_review_due is None:
+        changes["next_review_due"] = timezone.localdate() + locked.review_interval()
+    with history_context(actor=actor, reason=reason):
+        apply_changes(
+            locked, actor=actor, changes=changes, editable=("status", "status_reason", "next_review_due")
+        )
+    return locked
+
+
+@transaction.atomic
+def record_plan_review(
+    *,
+    plan: CarePlan,
+    actor: User,
+    context: str,
+    patient_present: bool,
+    summary: str,
+    decisions: str = "",
+) -> PlanReview:
+    """Record a review of the whole plan and schedule the next one from today."""
+    _require_member(actor, plan)
+    membership = teams.membership_in(actor, plan.patient.team_id)
+    locked = CarePlan.objects.select_for_update().select_related("patient__team").get(pk=plan.pk)
+    now = timezone.now()
+    next_due = timezone.localdate(now) + locked.review_interval()
+    with history_context(actor=actor):
+        review = PlanReview(
+            plan=locked,
+            reviewed_at=now,
+            reviewer=actor,
+            reviewer_role=membership.role,
+            context=context,
+            patient_present=patient_present,
+            summary=summary,
+            decisions=decisions,
+            next_review_due=next_due,
+        )
+        review.full_clean()
+        review.save()
+        apply_changes(
+            locked,
+            actor=actor,
+            changes={"last_reviewed_at": now, "next_review_due": next_due, "next_review_reason": ""},
+            editable=("last_reviewed_at", "next_review_due", "next_review_reason"),
+        )
+    return review
+
+
+@transaction.atomic
+def expire_information_releases(*, today: datetime.date) -> int:
+    """Mark releases whose expiry date has passed as expired; returns how many.
+
+    Safe to run any number of times: it only touches releases still active.
+    """
+    with history_context(actor=None, reason="The expiry date has passed."):
+        return InformationRelease.objects.filter(
+            status=InformationRelease.Status.ACTIVE, expires_on__lt=today
+        ).update(
+            status=InformationRelease.Status.EXPIRED,
+            status_reason="The expiry date has passed.",
+            status_changed_at=timezone.now(),
+            updated_at=timezone.now(),
+            version=F("version") + 1,
+        )

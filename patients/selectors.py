@@ -1,0 +1,61 @@
+"""Reads of patients, always scoped to the teams of the user asking."""
+
+from __future__ import annotations
+
+import datetime
+import re
+import uuid
+
+from django.contrib.postgres.search import TrigramWordSimilarity
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from patients.models import Patient
+from teams.models import User
+from teams.selectors import team_ids_of
+
+
+def patients_visible_to(user: User) -> QuerySet[Patient]:
+    """Every patient on the panels of the user's teams, and no other."""
+    return Patient.objects.filter(team_id__in=team_ids_of(user))
+
+
+def get_patient_for_user(user: User, patient_id: uuid.UUID | str) -> Patient:
+    """The patient, or 404 when it does not exist or is not on one of the user's teams."""
+    try:
+        return patients_visible_to(user).select_related("team", "organization").get(pk=patient_id)
+    except (Patient.DoesNotExist, ValueError):
+        raise Http404("No such patient") from None
+
+
+def panel_for(user: User, *, query: str = "") -> QuerySet[Patient]:
+    """The user's active patients with their plans, for lists; `query` matches name, MRN or date of birth."""
+    patients = (
+        patients_visible_to(user)
+        .filter(status=Patient.Status.ACTIVE)
+        .select_related("team", "care_plan")
+        .order_by("family_name", "given_name")
+    )
+    query = query.strip()
+    if not query:
+        return patients
+    try:
+        born = datetime.date.fromisoformat(query)
+    except ValueError:
+        born = None
+    if born:
+        return patients.filter(date_of_birth=born)
+    if re.fullmatch(r"[A-Za-z]*\d[\w-]*", query):
+        return patients.filter(mrn__iexact=query)
+    term = query.lower()
+    return (
+        patients.filter(
+            Q(family_name__trigram_word_similar=term)
+            | Q(given_name__trigram_word_similar=term)
+            | Q(preferred_name__trigram_word_similar=term)
+            | Q(family_name__icontains=term)
+            | Q(given_name__icontains=term)
+        )
+        .annotate(similarity=TrigramWordSimilarity(term, "family_name"))
+        .order_by("-similarity", "family_name", "given_name")
+    )

@@ -1,0 +1,54 @@
+"""State changes of teams and memberships."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from teams import selectors
+from teams.models import Membership, Team, User
+from teams.records import apply_changes, create_record, history_context, lock_at_version
+
+
+def _require_team_lead(actor: User, team: Team) -> None:
+    membership = selectors.membership_in(actor, team.pk)
+    if not (actor.is_superuser or (membership and membership.is_team_lead)):
+        raise PermissionDenied("Only a team lead can change who is on the team.")
+
+
+@transaction.atomic
+def add_team_member(
+    *, team: Team, user: User, role: str, actor: User, is_team_lead: bool = False
+) -> Membership:
+    """Put `user` on `team` in `role`. The actor must lead the team (or be an administrator)."""
+    _require_team_lead(actor, team)
+    with history_context(actor=actor):
+        return create_record(
+            Membership,
+            actor=actor,
+            values={
+                "team": team,
+                "user": user,
+                "role": role,
+                "is_team_lead": is_team_lead,
+                "started_on": timezone.localdate(),
+            },
+        )
+
+
+@transaction.atomic
+def end_membership(*, membership: Membership, expected_version: int, actor: User, reason: str) -> Membership:
+    """Take a user off a team; from then on they no longer see the team's patients."""
+    _require_team_lead(actor, membership.team)
+    if not reason.strip():
+        raise ValidationError({"end_reason": "Say why the membership ends."})
+    locked = lock_at_version(membership, expected_version=expected_version)
+    with history_context(actor=actor, reason=reason):
+        apply_changes(
+            locked,
+            actor=actor,
+            changes={"ended_on": timezone.localdate(), "end_reason": reason},
+            editable=("ended_on", "end_reason"),
+        )
+    return locked
