@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 import factory
 from django.utils import timezone
@@ -94,10 +95,10 @@ class GoalFactory(ItemFactory):
     description = "Get my sugar down so I feel less tired."
     measure = "HbA1c"
     unit = "%"
-    baseline_value = 9.1
+    baseline_value = Decimal("9.1")
     baseline_date = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=30))
     target_comparator = "<"
-    target_value = 8
+    target_value = Decimal("8")
     target_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=150))
 
 
