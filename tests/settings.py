@@ -12,3 +12,6 @@ STORAGES = {
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 SECURE_SSL_REDIRECT = False
+
+# Tasks run in-process in tests; tests/careplans/test_tasks.py sends one through a real broker and worker.
+CELERY_TASK_ALWAYS_EAGER = True
