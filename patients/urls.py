@@ -1,3 +1,9 @@
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from patients import views
+
+urlpatterns = [
+    path("", views.patient_list, name="home"),
+]

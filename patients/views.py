@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django_htmx.middleware import HtmxDetails
+
+from patients.selectors import panel_for
+from teams.selectors import teams_of
+
+# A panel is a few hundred patients at most; past this many rows, searching beats scrolling.
+ROW_LIMIT = 100
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def patient_list(request: HtmxHttpRequest) -> HttpResponse:
+    """The signed-in user's patients; an HTMX search gets only the table rows."""
+    query = request.GET.get("q", "").strip()
+    patients = list(panel_for(request.user, query=query)[: ROW_LIMIT + 1])
+    context = {
+        "query": query,
+        "patients": patients[:ROW_LIMIT],
+        "capped": len(patients) > ROW_LIMIT,
+        "row_limit": ROW_LIMIT,
+        "teams": teams_of(request.user),
+    }
+    template = "patients/patient_list.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#patient-rows"
+    return render(request, template, context)

@@ -1,0 +1,131 @@
+"""The home page: the signed-in user's patients, and finding one by name, MRN or date of birth."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
+
+from patients import views
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def grace(team):
+    return factories.CarePlanFactory(
+        patient=factories.PatientFactory(
+            team=team,
+            given_name="Grace",
+            family_name="Hopper",
+            mrn="GH1906",
+            date_of_birth=datetime.date(1946, 12, 9),
+        )
+    ).patient
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client):
+    assertRedirects(client.get("/"), f"{reverse('login')}?next=/")
+
+
+def test_the_sign_in_page_labels_every_field(client):
+    response = client.get(reverse("login"))
+    assertContains(response, '<label for="id_username">')
+    assertContains(response, '<label for="id_password">')
+
+
+def test_a_nurse_sees_her_teams_patients_with_links_to_their_plans(client, nurse, care_plan):
+    client.force_login(nurse)
+    response = client.get(reverse("home"))
+    assertContains(response, "Lovelace, Ada")
+    assertContains(response, care_plan.patient.mrn)
+    assertContains(response, "Maple Team")
+    assertContains(response, reverse("careplans:plan-detail", args=[care_plan.id]))
+    assertNotContains(response, str(care_plan.patient.id))
+
+
+def test_patients_of_other_teams_are_not_listed(client, nurse, care_plan, outsider):
+    other_team = outsider.memberships.get().team
+    factories.CarePlanFactory(patient=factories.PatientFactory(team=other_team, family_name="Stranger"))
+    client.force_login(nurse)
+    assertNotContains(client.get(reverse("home")), "Stranger")
+
+
+def test_the_outsider_does_not_see_our_patients(client, outsider, care_plan):
+    client.force_login(outsider)
+    assertNotContains(client.get(reverse("home")), "Lovelace")
+
+
+def test_a_user_on_no_team_gets_a_friendly_message(client):
+    client.force_login(factories.UserFactory())
+    response = client.get(reverse("home"))
+    assertContains(response, "You are not on a care team yet")
+    assertNotContains(response, "Find a patient")
+
+
+@pytest.mark.parametrize("query", ["Hopper", "hopp", "Grace", "GH1906", "gh1906", "1946-12-09"])
+def test_a_patient_is_found_by_name_mrn_or_date_of_birth(client, nurse, care_plan, grace, query):
+    client.force_login(nurse)
+    response = client.get(reverse("home"), {"q": query})
+    assertContains(response, "Hopper, Grace")
+    assertNotContains(response, "Lovelace")
+
+
+def test_a_search_that_matches_no_one_says_so(client, nurse, care_plan):
+    client.force_login(nurse)
+    assertContains(client.get(reverse("home"), {"q": "Zzyzx"}), "No patients match")
+
+
+def test_the_search_field_has_a_visible_label_and_searches_as_you_type(client, nurse, care_plan):
+    client.force_login(nurse)
+    response = client.get(reverse("home"))
+    assertContains(response, '<label for="patient-search">Find a patient</label>', html=True)
+    assertContains(response, 'hx-target="#patient-rows"')
+    assertContains(response, '<tbody id="patient-rows">')
+
+
+def test_an_htmx_search_returns_only_the_rows(client, nurse, care_plan, grace):
+    client.force_login(nurse)
+    response = client.get(reverse("home"), {"q": "Hopper"}, headers=HTMX)
+    content = response.content.decode()
+    assert "Hopper, Grace" in content
+    assert "Lovelace" not in content
+    assert content.lstrip().startswith("<tr>")
+    assert "<html" not in content
+    assert "Find a patient" not in content
+
+
+def test_restoring_history_gets_the_whole_page(client, nurse, care_plan):
+    client.force_login(nurse)
+    response = client.get(reverse("home"), headers={**HTMX, "HX-History-Restore-Request": "true"})
+    assertContains(response, "<html")
+
+
+def test_an_overdue_review_is_flagged(client, nurse, care_plan):
+    care_plan.next_review_due = timezone.localdate() - datetime.timedelta(days=1)
+    care_plan.save()
+    client.force_login(nurse)
+    assertContains(client.get(reverse("home")), "Overdue")
+
+
+def test_a_long_panel_is_capped_with_a_note(client, nurse, team, monkeypatch):
+    monkeypatch.setattr(views, "ROW_LIMIT", 2)
+    factories.CarePlanFactory.create_batch(3, patient__team=team)
+    client.force_login(nurse)
+    response = client.get(reverse("home"))
+    assertContains(response, "Showing the first 2 patients")
+    assert len(response.context["patients"]) == 2
+
+
+def test_a_patient_without_a_plan_is_listed_without_a_link(client, nurse, team):
+    factories.PatientFactory(team=team, given_name="Alan", family_name="Turing")
+    client.force_login(nurse)
+    response = client.get(reverse("home"))
+    assertContains(response, "Turing, Alan")
+    assertContains(response, "No plan yet")
