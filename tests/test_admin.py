@@ -12,7 +12,6 @@ from pghistory.models import Event
 from careplans.models import Problem
 from teams.models import User
 from teams.records import VersionedRecord
-from tests import factories
 from tests.factories import ITEM_FACTORIES
 
 pytestmark = pytest.mark.django_db
