@@ -80,12 +80,14 @@ def _require_reason(reason: str) -> str:
 
 @transaction.atomic
 def add_plan_item(*, plan: CarePlan, model: type[I], actor: User, values: Mapping[str, Any]) -> I:
-    """Add an item to one section of `plan`."""
+    """Add an item to one section of `plan`, in its open status or another status that is not an end."""
     _require_member(actor, plan)
-    editable = set(editable_fields(model))
+    editable = {*editable_fields(model), "status"}
     refused = set(values) - editable
     if refused:
         raise ValueError(f"Not editable here: {', '.join(sorted(refused))}")
+    if values.get("status") in model.END_STATUSES:
+        raise ValidationError({"status": "A new item cannot start out ended."})
     _check_people(plan, values)
     with history_context(actor=actor):
         return create_record(model, actor=actor, values={**values, "plan": plan})
@@ -116,6 +118,24 @@ def end_plan_item(*, item: I, expected_version: int, actor: User, status: str, r
     if locked.is_ended:
         raise ValidationError({"status": "This item has already ended."})
     return _set_status(locked, actor=actor, status=status, reason=reason)
+
+
+@transaction.atomic
+def move_plan_item(*, item: I, expected_version: int, actor: User, status: str, reason: str = "") -> I:
+    """Move an item along its open statuses: a referral becomes active, a step is in progress, a goal on hold.
+
+    Ending goes through `end_plan_item` (it needs a reason), bringing an ended item back
+    through `reopen_plan_item`.
+    """
+    _require_member(actor, item.plan)
+    open_statuses = set(type(item).Status.values) - item.END_STATUSES
+    if status not in open_statuses:
+        allowed = ", ".join(sorted(open_statuses))
+        raise ValidationError({"status": f"Choose one of: {allowed}."})
+    locked = lock_at_version(item, expected_version=expected_version)
+    if locked.is_ended:
+        raise ValidationError({"status": "This item has ended; reopen it first."})
+    return _set_status(locked, actor=actor, status=status, reason=reason.strip())
 
 
 @transaction.atomic

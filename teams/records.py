@@ -9,7 +9,9 @@ every insert and update with the context (acting user, request or task, reason).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import pghistory
@@ -136,13 +138,37 @@ def create_record(
     return record
 
 
-def history_context(*, actor: Any, reason: str = "", **extra: Any) -> pghistory.context:
+@contextlib.contextmanager
+def history_context(*, actor: Any, reason: str = "", **extra: Any) -> Iterator[None]:
     """The history context of one state change: who did it, and why.
 
     Services set it themselves so the actor is recorded the same way whether the
     change came from a page, the API, a Celery task or a management command.
+
+    Each state change gets its own context row. pghistory groups every nested
+    `pghistory.context` under the outermost one and overwrites its metadata, so
+    two changes in one request (or one command) would otherwise share, and
+    misreport, each other's actor and reason. Inside an outer context (the
+    request's user and URL, a task's name and id) the new row inherits that
+    metadata and adds its own; the outer context is restored afterwards.
     """
-    metadata = {"user": actor.pk if actor is not None else None, **extra}
+    from pghistory import runtime
+
+    parent = getattr(runtime._tracker, "value", None)
+    metadata = {key: value for key, value in (parent.metadata if parent else {}).items() if key != "reason"}
+    metadata.update(extra)
+    if actor is not None:
+        metadata["user"] = actor.pk
+    metadata.setdefault("user", None)
     if reason:
         metadata["reason"] = reason
-    return pghistory.context(**metadata)
+    if parent is None:
+        with pghistory.context(**metadata):
+            yield
+        return
+    # pghistory's hook reads the current context on every statement; swap it for this change only.
+    runtime._tracker.value = runtime.Context(id=uuid.uuid4(), metadata=metadata)
+    try:
+        yield
+    finally:
+        runtime._tracker.value = parent

@@ -84,3 +84,23 @@ def test_a_page_request_records_the_signed_in_user_and_url(client, care_plan, nu
         assert client.post("/touch/").status_code == 200
 
     assert latest_context(care_plan) == {"user": nurse.pk, "url": "/touch/"}
+
+
+def test_two_changes_in_one_request_keep_their_own_actor_and_reason(care_plan, nurse, physician):
+    """pghistory shares one context row between nested contexts; each service change gets its own."""
+    import pghistory
+
+    from careplans import services
+
+    medication = factories.MedicationFactory(plan=care_plan)
+    goal = factories.GoalFactory(plan=care_plan)
+    with pghistory.context(url="/some/page/"):
+        services.update_plan_item(
+            item=medication, expected_version=1, actor=nurse, changes={"dose": "1 g"}, reason="Kidneys fine"
+        )
+        services.update_plan_item(
+            item=goal, expected_version=1, actor=physician, changes={"barriers": "Cost"}
+        )
+
+    assert latest_context(medication) == {"user": nurse.pk, "url": "/some/page/", "reason": "Kidneys fine"}
+    assert latest_context(goal) == {"user": physician.pk, "url": "/some/page/"}

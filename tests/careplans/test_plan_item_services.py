@@ -188,3 +188,46 @@ def test_an_item_cannot_name_someone_outside_the_patients_team(care_plan, nurse,
 def test_the_plan_and_status_cannot_be_set_through_an_edit(item, nurse):
     with pytest.raises(ValueError):
         services.update_plan_item(item=item, expected_version=1, actor=nurse, changes={"status": "anything"})
+
+
+MOVABLE = [m for m in ITEM_MODELS if len(set(m.Status.values) - m.END_STATUSES) > 1]
+
+
+@pytest.mark.parametrize("model", MOVABLE, ids=lambda m: m.__name__)
+def test_an_item_moves_along_its_open_statuses_without_ending(model, care_plan, nurse):
+    item = services.add_plan_item(
+        plan=care_plan, model=model, actor=nurse, values=values_for(model, care_plan, nurse)
+    )
+    next_status = sorted(set(model.Status.values) - model.END_STATUSES - {model.OPEN_STATUS})[0]
+
+    moved = services.move_plan_item(item=item, expected_version=1, actor=nurse, status=next_status)
+
+    assert moved.status == next_status
+    assert not moved.is_ended
+    assert moved.version == 2
+
+
+def test_the_sections_with_a_workflow_can_move(db):
+    assert {m.__name__ for m in MOVABLE} == {"Goal", "ActionStep", "Medication", "CommunityService"}
+
+
+def test_moving_cannot_end_an_item_or_skip_the_reason(item, nurse):
+    end_status = sorted(item.END_STATUSES)[0]
+    with pytest.raises(ValidationError):
+        services.move_plan_item(item=item, expected_version=1, actor=nurse, status=end_status)
+    item.refresh_from_db()
+    assert item.version == 1
+
+
+def test_an_item_can_start_in_another_open_status_but_not_ended(care_plan, nurse):
+    from careplans.models import CommunityService
+
+    values = values_for(CommunityService, care_plan, nurse)
+    referred = services.add_plan_item(
+        plan=care_plan, model=CommunityService, actor=nurse, values={**values, "status": "referred"}
+    )
+    assert referred.status == "referred"
+    with pytest.raises(ValidationError):
+        services.add_plan_item(
+            plan=care_plan, model=CommunityService, actor=nurse, values={**values, "status": "completed"}
+        )
