@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_htmx.middleware import HtmxDetails
 
+from careplans.worklist import worklist_for
 from patients.selectors import panel_for
 from teams.selectors import teams_of
 
@@ -16,7 +17,7 @@ class HtmxHttpRequest(HttpRequest):
 
 
 def patient_list(request: HtmxHttpRequest) -> HttpResponse:
-    """The signed-in user's patients; an HTMX search gets only the table rows."""
+    """The home page: the signed-in user's worklist and patients; an HTMX search gets only the table rows."""
     query = request.GET.get("q", "").strip()
     patients = list(panel_for(request.user, query=query)[: ROW_LIMIT + 1])
     context = {
@@ -26,7 +27,7 @@ def patient_list(request: HtmxHttpRequest) -> HttpResponse:
         "row_limit": ROW_LIMIT,
         "teams": teams_of(request.user),
     }
-    template = "patients/patient_list.html"
     if request.htmx and not request.htmx.history_restore_request:
-        template += "#patient-rows"
-    return render(request, template, context)
+        return render(request, "patients/patient_list.html#patient-rows", context)
+    context["worklist"] = worklist_for(request.user)
+    return render(request, "patients/patient_list.html", context)

@@ -101,6 +101,36 @@ def test_an_htmx_search_returns_only_the_rows(client, nurse, care_plan, grace):
     assert "Find a patient" not in content
 
 
+def test_the_number_of_patients_found_is_announced_in_a_live_region(client, nurse, care_plan, grace):
+    client.force_login(nurse)
+    assertContains(
+        client.get(reverse("home"), {"q": "Hopper"}),
+        '<p id="patient-count" class="result-count" role="status">1 patient matches “Hopper”.</p>',
+        html=True,
+    )
+    assertContains(client.get(reverse("home")), "2 active patients on your teams’ panels.")
+
+
+def test_an_htmx_search_updates_the_announced_count_out_of_band(client, nurse, care_plan, grace):
+    client.force_login(nurse)
+    response = client.get(reverse("home"), {"q": "Zzyzx"}, headers=HTMX)
+    assertContains(
+        response,
+        '<template><p id="patient-count" hx-swap-oob="innerHTML">0 patients match “Zzyzx”.</p></template>',
+        html=True,
+    )
+
+
+def test_enter_in_the_search_box_searches_in_place_so_focus_stays_there(client, nurse, care_plan):
+    client.force_login(nurse)
+    html = client.get(reverse("home")).content.decode()
+    start = html.index('<form class="search"')
+    form = html[start : html.index("</form>", start)]
+    assert 'hx-get="/"' in form[: form.index(">")]
+    assert form.count('hx-target="#patient-rows"') == 2
+    assert 'aria-controls="patient-results"' in form
+
+
 def test_restoring_history_gets_the_whole_page(client, nurse, care_plan):
     client.force_login(nurse)
     response = client.get(reverse("home"), headers={**HTMX, "HX-History-Restore-Request": "true"})

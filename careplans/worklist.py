@@ -1,0 +1,174 @@
+"""The signed-in user's worklist: what needs doing next, across every team they are on.
+
+Each selector is one query scoped to the user's teams (through `plans_visible_to`), ordered most urgent
+first, and only looks at active patients and plans that are still open. `worklist_for` caps every section
+and counts the whole of it, so the home page costs the same number of queries however large the panel is.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from django.db.models import (
+    BooleanField,
+    DateField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, Greatest, TruncDate
+from django.utils import timezone
+
+from careplans.models import ActionStep, CarePlan, CommunityService, Goal, GoalMeasurement, ResponsibleParty
+from careplans.selectors import plans_visible_to
+from patients.models import Patient
+from teams.models import User
+
+T = TypeVar("T")
+
+#: Reviews due within this many days are listed along with the overdue ones.
+REVIEW_HORIZON_DAYS = 14
+#: A measurable goal with nothing recorded for this long is off track: no one knows how it is going.
+MEASUREMENT_STALE_DAYS = 90
+#: Rows shown per section; the heading gives the full count.
+SECTION_ROW_LIMIT = 20
+
+OPEN_PLAN_STATUSES = (CarePlan.Status.DRAFT, CarePlan.Status.ACTIVE, CarePlan.Status.ON_HOLD)
+OPEN_STEP_STATUSES = (ActionStep.Status.PLANNED, ActionStep.Status.IN_PROGRESS)
+WAITING_REFERRAL_STATUSES = (CommunityService.Status.RECOMMENDED, CommunityService.Status.REFERRED)
+
+
+def _open_plans_of(user: User) -> QuerySet[CarePlan]:
+    return plans_visible_to(user).filter(status__in=OPEN_PLAN_STATUSES, patient__status=Patient.Status.ACTIVE)
+
+
+def reviews_due(user: User, *, today: datetime.date) -> QuerySet[CarePlan]:
+    """Active plans whose review is overdue or due within `REVIEW_HORIZON_DAYS`, overdue (earliest) first."""
+    return (
+        plans_visible_to(user)
+        .filter(
+            status=CarePlan.Status.ACTIVE,
+            patient__status=Patient.Status.ACTIVE,
+            next_review_due__lte=today + datetime.timedelta(days=REVIEW_HORIZON_DAYS),
+        )
+        .select_related("patient__team", "responsible_member")
+        .order_by("next_review_due", "patient__family_name", "patient__given_name")
+    )
+
+
+def action_steps_assigned_to(user: User) -> QuerySet[ActionStep]:
+    """Open steps a team member is responsible for and that member is `user`; overdue (earliest due) first."""
+    return (
+        ActionStep.objects.filter(
+            responsible_party=ResponsibleParty.TEAM_MEMBER,
+            responsible_member=user,
+            status__in=OPEN_STEP_STATUSES,
+            plan__in=_open_plans_of(user),
+        )
+        .select_related("plan__patient__team")
+        .order_by("due_date", "id")
+    )
+
+
+def goals_off_track(user: User, *, today: datetime.date) -> QuerySet[Goal]:
+    """Active goals that are worsening, or have a measure and no value for `MEASUREMENT_STALE_DAYS`.
+
+    Each goal is annotated with `last_measured_on` (its latest final measurement, or None), `checked_on`
+    (the latest of that, the baseline date and the day the goal was set, so a goal set last week is not
+    reported as unmeasured), and the reasons it is listed: `worsening` and `unmeasured`. Worsening goals
+    come first, then the longest unchecked.
+    """
+    latest_final = (
+        GoalMeasurement.objects.filter(goal=OuterRef("pk"), status=GoalMeasurement.Status.FINAL)
+        .order_by("-measured_on")
+        .values("measured_on")[:1]
+    )
+    stale_before = today - datetime.timedelta(days=MEASUREMENT_STALE_DAYS)
+    return (
+        Goal.objects.filter(status=Goal.Status.ACTIVE, plan__in=_open_plans_of(user))
+        .annotate(
+            last_measured_on=Subquery(latest_final, output_field=DateField()),
+            # PostgreSQL's GREATEST ignores NULLs: a goal never measured is judged by its baseline or start.
+            checked_on=Greatest("last_measured_on", "baseline_date", TruncDate("created_at")),
+            worsening=ExpressionWrapper(
+                Q(achievement_status=Goal.Achievement.WORSENING), output_field=BooleanField()
+            ),
+            unmeasured=ExpressionWrapper(
+                ~Q(measure="") & Q(checked_on__lt=stale_before), output_field=BooleanField()
+            ),
+        )
+        .filter(Q(worsening=True) | Q(unmeasured=True))
+        .select_related("plan__patient__team")
+        .order_by("-worsening", "checked_on", "id")
+    )
+
+
+def referrals_waiting(user: User, *, today: datetime.date) -> QuerySet[CommunityService]:
+    """Community services recommended or referred but not yet started, the longest waiting first.
+
+    Annotated with `waiting_since` (the referral date, else when it reached its status, else when it was
+    added) and `waited` (a timedelta up to `today`).
+    """
+    return (
+        CommunityService.objects.filter(status__in=WAITING_REFERRAL_STATUSES, plan__in=_open_plans_of(user))
+        .annotate(
+            waiting_since=Coalesce(
+                "referred_on",
+                TruncDate("status_changed_at"),
+                TruncDate("created_at"),
+                output_field=DateField(),
+            ),
+            waited=ExpressionWrapper(
+                Value(today, output_field=DateField()) - F("waiting_since"), output_field=DurationField()
+            ),
+        )
+        .select_related("plan__patient__team", "responsible_member")
+        .order_by("waiting_since", "id")
+    )
+
+
+@dataclass(frozen=True)
+class Section(Generic[T]):
+    """The first rows of a worklist section and how many there are in all."""
+
+    rows: list[T]
+    total: int
+
+    @property
+    def hidden(self) -> int:
+        return self.total - len(self.rows)
+
+
+@dataclass(frozen=True)
+class Worklist:
+    today: datetime.date
+    reviews_due: Section[CarePlan]
+    action_steps: Section[ActionStep]
+    goals_off_track: Section[Goal]
+    referrals_waiting: Section[CommunityService]
+
+
+def _section(queryset: QuerySet[T], limit: int) -> Section[T]:
+    # Always count, even when the rows fit: the page's query count must not depend on the data.
+    return Section(rows=list(queryset[:limit]), total=queryset.count())
+
+
+def worklist_for(
+    user: User, *, today: datetime.date | None = None, limit: int = SECTION_ROW_LIMIT
+) -> Worklist:
+    """Every section of `user`'s worklist, `limit` rows each, in two queries per section."""
+    today = today or timezone.localdate()
+    return Worklist(
+        today=today,
+        reviews_due=_section(reviews_due(user, today=today), limit),
+        action_steps=_section(action_steps_assigned_to(user), limit),
+        goals_off_track=_section(goals_off_track(user, today=today), limit),
+        referrals_waiting=_section(referrals_waiting(user, today=today), limit),
+    )
