@@ -6,6 +6,14 @@ from careplans import views
 
 app_name = "careplans"
 
+# <kind> is a key of careplans.models.PLAN_ITEM_MODELS: one set of views serves every section.
+ITEM = "plans/<uuid:plan_id>/items/<slug:kind>/<int:item_id>/"
+
 urlpatterns = [
     path("plans/<uuid:plan_id>/", views.plan_detail, name="plan-detail"),
+    path("plans/<uuid:plan_id>/items/<slug:kind>/new/", views.item_new, name="item-new"),
+    path(ITEM, views.item_detail, name="item-detail"),
+    path(f"{ITEM}edit/", views.item_edit, name="item-edit"),
+    path(f"{ITEM}end/", views.item_end, name="item-end"),
+    path(f"{ITEM}reopen/", views.item_reopen, name="item-reopen"),
 ]

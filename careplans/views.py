@@ -1,3 +1,10 @@
+"""The care-plan page, and editing its section items in place.
+
+One URL and one template: HTMX requests get named partials of careplans/plan_detail.html,
+other requests the whole page. Validation errors answer 422 and edit conflicts 409, which
+base.html tells htmx to swap like a success.
+"""
+
 from __future__ import annotations
 
 import uuid
@@ -5,13 +12,30 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
-from careplans.models import CarePlan, Goal
-from careplans.selectors import get_plan_with_sections
+from careplans import services
+from careplans.forms import (
+    Conflict,
+    EndForm,
+    ReopenForm,
+    add_service_errors,
+    conflict_between,
+    initial_for,
+    item_form_class,
+)
+from careplans.models import PLAN_ITEM_MODELS, CarePlan, Goal, PlanItem
+from careplans.selectors import get_item_for_user, get_plan_for_user, get_plan_with_sections
 from patients.models import RelatedPerson
+from teams.records import StaleVersionError
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -66,8 +90,222 @@ def plan_sections(plan: CarePlan) -> dict[str, Section]:
     }
 
 
+@never_cache
 def plan_detail(request: HtmxHttpRequest, plan_id: uuid.UUID) -> HttpResponse:
-    """The whole care plan, read-only, in a fixed number of queries however large it grows."""
+    """The whole care plan, in a fixed number of queries however large it grows."""
+    return _page(request, plan_id)
+
+
+# Editing items: each view checks access first, then binds its form and hands `_submit` one service call.
+PAGE = "careplans/plan_detail.html"
+
+
+@dataclass
+class OpenForm:
+    """A form open on the plan page: adding to a section, or editing, ending or reopening one item."""
+
+    plan: CarePlan
+    kind: str
+    mode: str  # "add", "edit", "end" or "reopen"
+    form: forms.Form
+    action: str
+    item: PlanItem | None = None
+    conflict: Conflict | None = None
+
+    @property
+    def model(self) -> type[PlanItem]:
+        return PLAN_ITEM_MODELS[self.kind]
+
+    @property
+    def dom_id(self) -> str:
+        return f"{self.kind}-{self.item.pk if self.item else 'new'}"
+
+    @property
+    def wrapper(self) -> str:
+        """The partial the form sits in: the add slot, the item's row or card, or its line among the ended."""
+        if self.item is None:
+            return "item-add"
+        return "ended-item" if self.item.is_ended else f"{self.kind}-item"
+
+
+def _item_model(kind: str) -> type[PlanItem]:
+    try:
+        return PLAN_ITEM_MODELS[kind]
+    except KeyError:
+        raise Http404("No such kind of plan item") from None
+
+
+def _section(model: type[PlanItem]) -> str:
+    """The key of an item type's section in `plan_sections`; with hyphens, its DOM id and partial name."""
+    return model._meta.get_field("plan").remote_field.related_name
+
+
+def _plan_and_item(
+    request: HtmxHttpRequest, plan_id: uuid.UUID, kind: str, item_id: int
+) -> tuple[CarePlan, PlanItem]:
+    """The plan and one of its items, or 404: for outsiders, and for an item of another plan."""
+    model = _item_model(kind)
+    plan = get_plan_for_user(request.user, plan_id)
+    item = get_item_for_user(request.user, model, item_id)
+    if item.plan_id != plan.pk:
+        raise Http404("No such item")
+    return plan, item
+
+
+def _ids(kind: str, item: PlanItem | None = None) -> str:
+    """Field ids unique on the page, where several forms may be open at once."""
+    return f"{kind}-{item.pk if item else 'new'}-%s"
+
+
+def _form_data(request: HttpRequest) -> QueryDict | None:
+    return request.POST if request.method == "POST" else None
+
+
+def _page(
+    request: HtmxHttpRequest, plan_id: uuid.UUID, open_form: OpenForm | None = None, status: int = 200
+) -> HttpResponse:
     plan = get_plan_with_sections(request.user, plan_id)
-    context = {"plan": plan, "patient": plan.patient, "sections": plan_sections(plan)}
-    return render(request, "careplans/plan_detail.html", context)
+    context = {"plan": plan, "patient": plan.patient, "sections": plan_sections(plan), "open_form": open_form}
+    return render(request, PAGE, context, status=status)
+
+
+def _submit(
+    request: HtmxHttpRequest, open_form: OpenForm, save: Callable[[dict[str, Any]], PlanItem]
+) -> HttpResponse:
+    """Run `save` (one service call) on a valid POST; answer with the section, or the form again.
+
+    The form comes back with 422 when the input or the service refused it, and with 409 and
+    both versions side by side when someone else saved the item first.
+    """
+    form = open_form.form
+    if form.is_bound and form.is_valid():
+        try:
+            item = save(form.cleaned_data)
+        except StaleVersionError as error:
+            seen = _version_seen(error.current, form.cleaned_data["version"])
+            open_form.conflict = conflict_between(seen=seen, current=error.current, form=form)
+            open_form.form = form.rebased(seen=seen, current=error.current)
+            open_form.item = error.current
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return _saved(request, open_form.plan.pk, item)
+    status = 409 if open_form.conflict else 422 if open_form.form.errors else 200
+    if not request.htmx:
+        return _page(request, open_form.plan.pk, open_form, status=status)
+    partial = "item-form" if request.method == "POST" else open_form.wrapper
+    context = {
+        "plan": open_form.plan,
+        "kind": open_form.kind,
+        "noun": open_form.model._meta.verbose_name,
+        "item": open_form.item,
+        "open_form": open_form,
+    }
+    return render(request, f"{PAGE}#{partial}", context, status=status)
+
+
+def _version_seen(current: PlanItem, version: int) -> Any:
+    """The item as it was at `version`, from its recorded history (None when there is no record of it)."""
+    return current.events.filter(version=version).order_by("-pgh_id").first()
+
+
+def _saved(request: HtmxHttpRequest, plan_id: uuid.UUID, item: PlanItem) -> HttpResponse:
+    """After a change: the item's whole section again, so an ended item moves to its Ended list.
+
+    Without JavaScript, back to the section on the plan page.
+    """
+    section = _section(type(item)).replace("_", "-")
+    if not request.htmx:
+        return redirect(f"{reverse('careplans:plan-detail', args=[plan_id])}#{section}")
+    plan = get_plan_with_sections(request.user, plan_id)
+    context = {"plan": plan, "patient": plan.patient, "sections": plan_sections(plan), "focus": item}
+    response = render(request, f"{PAGE}#{section}", context)
+    return retarget(reswap(response, "outerHTML"), f"#{section}")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def item_new(request: HtmxHttpRequest, plan_id: uuid.UUID, kind: str) -> HttpResponse:
+    """Add an item to a section."""
+    model = _item_model(kind)
+    plan = get_plan_for_user(request.user, plan_id)
+    form = item_form_class(model)(_form_data(request), plan=plan, actor=request.user, auto_id=_ids(kind))
+    open_form = OpenForm(plan=plan, kind=kind, mode="add", form=form, action=request.path)
+    return _submit(
+        request,
+        open_form,
+        lambda data: services.add_plan_item(plan=plan, model=model, actor=request.user, values=form.values()),
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def item_edit(request: HtmxHttpRequest, plan_id: uuid.UUID, kind: str, item_id: int) -> HttpResponse:
+    """Change an item's fields, refusing to overwrite a version saved since the form was opened."""
+    plan, item = _plan_and_item(request, plan_id, kind, item_id)
+    form = item_form_class(type(item))(
+        _form_data(request), initial=initial_for(item), plan=plan, item=item, auto_id=_ids(kind, item)
+    )
+    open_form = OpenForm(plan=plan, kind=kind, mode="edit", form=form, action=request.path, item=item)
+    return _submit(
+        request,
+        open_form,
+        lambda data: services.update_plan_item(
+            item=item, expected_version=data["version"], actor=request.user, changes=form.changes()
+        ),
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def item_end(request: HtmxHttpRequest, plan_id: uuid.UUID, kind: str, item_id: int) -> HttpResponse:
+    """End, resolve or retire an item, with a reason; it stays on record in the section's Ended list."""
+    plan, item = _plan_and_item(request, plan_id, kind, item_id)
+    form = EndForm(
+        _form_data(request), initial={"version": item.version}, item=item, auto_id=_ids(kind, item)
+    )
+    open_form = OpenForm(plan=plan, kind=kind, mode="end", form=form, action=request.path, item=item)
+    return _submit(
+        request,
+        open_form,
+        lambda data: services.end_plan_item(
+            item=item,
+            expected_version=data["version"],
+            actor=request.user,
+            status=data["status"],
+            reason=data["reason"],
+        ),
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def item_reopen(request: HtmxHttpRequest, plan_id: uuid.UUID, kind: str, item_id: int) -> HttpResponse:
+    """Bring an ended item back into the living plan, with a reason."""
+    plan, item = _plan_and_item(request, plan_id, kind, item_id)
+    form = ReopenForm(
+        _form_data(request), initial={"version": item.version}, item=item, auto_id=_ids(kind, item)
+    )
+    open_form = OpenForm(plan=plan, kind=kind, mode="reopen", form=form, action=request.path, item=item)
+    return _submit(
+        request,
+        open_form,
+        lambda data: services.reopen_plan_item(
+            item=item, expected_version=data["version"], actor=request.user, reason=data["reason"]
+        ),
+    )
+
+
+@never_cache
+@require_GET
+def item_detail(request: HtmxHttpRequest, plan_id: uuid.UUID, kind: str, item_id: int) -> HttpResponse:
+    """One item's row or card as the page shows it: what "Cancel" puts back in place of a form."""
+    plan, item = _plan_and_item(request, plan_id, kind, item_id)
+    if not request.htmx:
+        return redirect(f"{reverse('careplans:plan-detail', args=[plan.pk])}#{kind}-{item.pk}")
+    plan = get_plan_with_sections(request.user, plan_id)
+    section = plan_sections(plan)[_section(type(item))]
+    item = next(shown for shown in [*section.current, *section.ended] if shown.pk == item.pk)
+    partial = "ended-item" if item.is_ended else f"{kind}-item"
+    context = {"plan": plan, "kind": kind, "noun": type(item)._meta.verbose_name, "item": item, "focus": item}
+    return render(request, f"{PAGE}#{partial}", context)

@@ -3,4 +3,38 @@ document.addEventListener("click", (event) => {
   if (event.target.closest("[data-print]")) {
     window.print();
   }
+  // "Cancel" on an add form: close it and give focus back to the "Add …" button it came from.
+  const cancel = event.target.closest("[data-cancel-add]");
+  const slot = cancel && cancel.closest(".item-add");
+  if (slot) {
+    event.preventDefault();
+    cancel.closest("form").remove();
+    const add = slot.querySelector("[data-add-item]");
+    add.hidden = false;
+    add.focus();
+  }
 });
+
+// After a swap, move focus to what the server marked with data-focus: in a form, the conflict
+// notice, else the first field with an error, else the first field; otherwise the element itself
+// (the row just saved, or put back by "Cancel").
+function focusMarked() {
+  const marked = document.querySelector("[data-focus]");
+  if (!marked) {
+    return;
+  }
+  marked.removeAttribute("data-focus");
+  let target = marked;
+  if (marked.matches("form")) {
+    target =
+      marked.querySelector(".conflict") ||
+      marked.querySelector('[aria-invalid="true"]') ||
+      marked.querySelector("input:not([type=hidden]), select, textarea");
+  }
+  if (target) {
+    target.focus();
+  }
+}
+
+document.addEventListener("htmx:afterSettle", focusMarked);
+document.addEventListener("DOMContentLoaded", focusMarked);

@@ -1,0 +1,241 @@
+"""Forms for editing plan items in place: they check the shape of what was typed, nothing more.
+
+The services in `careplans.services` validate for real and save; a view passes them a
+form's `cleaned_data` and shows any `ValidationError` they raise beside the fields it names
+(`add_service_errors`). No form here saves anything.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.formats import date_format
+from django.utils.text import capfirst
+
+from careplans.models import CarePlan, Goal, InformationRelease, PlanItem
+from careplans.services import PERSON_FIELDS, editable_fields
+from teams.models import User
+from teams.selectors import team_members
+
+# Fields every type shares, shown after the type's own: who is responsible, and the Part 2 flag.
+SHARED_LAST = ("responsible_party", "responsible_member", "part2_protected")
+EMPTY_CHOICE = "Not set"
+# Service errors named after a model field that the form calls something else.
+FIELD_ALIASES = {"status_reason": "reason"}
+# The fields a conflict compares, besides the editable ones: someone may have ended the item meanwhile.
+STATUS_FIELDS = ("status", "status_reason")
+_MISSING = object()
+
+
+def _form_field(field: models.Field, **kwargs: Any) -> forms.Field | None:
+    if field.is_relation:
+        kwargs["empty_label"] = EMPTY_CHOICE
+    elif field.choices and field.blank:
+        kwargs["choices"] = field.get_choices(blank_choice=[("", EMPTY_CHOICE)])
+    if isinstance(field, models.DateField):
+        kwargs["widget"] = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    elif isinstance(field, models.TextField):
+        kwargs["widget"] = forms.Textarea(attrs={"rows": 3})
+    return field.formfield(**kwargs)
+
+
+class PlanItemForm(forms.Form):
+    """The fields of one item type that a person may edit."""
+
+    model: ClassVar[type[PlanItem]]
+
+    def __init__(
+        self, *args: Any, plan: CarePlan, item: PlanItem | None = None, actor: Any = None, **kwargs: Any
+    ) -> None:
+        """A form to add an item to `plan`, or with `item` to edit it (then it carries the version)."""
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+        self.item = item
+        if item is not None:
+            self.fields["version"] = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+        for name in PERSON_FIELDS:
+            if name not in self.fields:
+                continue
+            # The patient's team only; someone who has left stays on the items that already name them.
+            people = team_members(plan.patient.team_id)
+            current = getattr(item, f"{name}_id", None)
+            if current is not None:
+                people = User.objects.filter(Q(pk__in=people.values("pk")) | Q(pk=current)).order_by(
+                    "last_name", "first_name"
+                )
+            self.fields[name].queryset = people
+            # A required person starts out as whoever is adding the item.
+            if self.fields[name].required and actor is not None and not self.is_bound:
+                self.initial.setdefault(name, actor.pk)
+        if "goal" in self.fields:
+            self.fields["goal"].queryset = Goal.objects.filter(plan=plan)
+        if "release" in self.fields:
+            self.fields["release"].queryset = InformationRelease.objects.filter(plan=plan)
+
+    def values(self) -> dict[str, Any]:
+        """The new item's field values, for `add_plan_item`."""
+        return {name: value for name, value in self.cleaned_data.items() if name != "version"}
+
+    def changes(self) -> dict[str, Any]:
+        """The fields whose value differs from the item's, for `update_plan_item`."""
+        assert self.item is not None
+        return {
+            name: value
+            for name, value in self.values().items()
+            if _comparable(self.model._meta.get_field(name), value)
+            != self.model._meta.get_field(name).value_from_object(self.item)
+        }
+
+    def rebased(self, *, seen: Any, current: PlanItem) -> PlanItemForm:
+        """A fresh form on the `current` version: its values, with this person's own changes on top.
+
+        A field counts as this person's change when what they sent differs from the version
+        they opened (`seen`); every other field takes the current value, so re-applying does
+        not undo what the other person changed.
+        """
+        initial: dict[str, Any] = {"version": current.version}
+        for name in editable_fields(self.model):
+            field = self.model._meta.get_field(name)
+            yours = _comparable(field, self.cleaned_data.get(name))
+            changed_by_you = seen is None or yours != field.value_from_object(seen)
+            initial[name] = yours if changed_by_you else field.value_from_object(current)
+        return type(self)(initial=initial, plan=self.plan, item=current, auto_id=self.auto_id)
+
+
+@functools.cache
+def item_form_class(model: type[PlanItem]) -> type[PlanItemForm]:
+    """The form for one item type, built from the fields the services let a person edit."""
+    names = sorted(editable_fields(model), key=lambda name: name in SHARED_LAST)
+    fields = forms.fields_for_model(model, fields=names, formfield_callback=_form_field)
+    return type(f"{model.__name__}Form", (PlanItemForm,), {**fields, "model": model})
+
+
+def initial_for(item: PlanItem) -> dict[str, Any]:
+    """The edit form's starting values: the item as it is now, and the version it is at."""
+    return {**forms.model_to_dict(item, fields=editable_fields(type(item))), "version": item.version}
+
+
+class EndForm(forms.Form):
+    """End, resolve or retire an item: one of its end statuses, and why."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    status = forms.ChoiceField(label="New status")
+    reason = forms.CharField(
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why it ends. The team sees it with the ended item.",
+    )
+
+    def __init__(self, *args: Any, item: PlanItem, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.item = item
+        self.fields["status"].choices = [
+            (value, label) for value, label in type(item).Status.choices if value in item.END_STATUSES
+        ]
+
+    def rebased(self, *, seen: Any, current: PlanItem) -> EndForm:
+        initial = {**self.cleaned_data, "version": current.version}
+        return type(self)(initial=initial, item=current, auto_id=self.auto_id)
+
+
+class ReopenForm(forms.Form):
+    """Bring an ended item back into the living plan, saying why."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    reason = forms.CharField(
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why it is back. The team sees it in the item's history.",
+    )
+
+    def __init__(self, *args: Any, item: PlanItem, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.item = item
+
+    def rebased(self, *, seen: Any, current: PlanItem) -> ReopenForm:
+        initial = {**self.cleaned_data, "version": current.version}
+        return type(self)(initial=initial, item=current, auto_id=self.auto_id)
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError beside the fields it names, and anything else above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.error_dict.items():
+        name = FIELD_ALIASES.get(name, name)
+        form.add_error(name if name in form.fields else None, errors)
+
+
+@dataclass(frozen=True)
+class ChangedField:
+    label: str
+    seen: str
+    current: str
+    yours: str | None
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Someone saved the item after this person opened it: who, when, and which fields differ."""
+
+    changed_by: Any
+    changed_at: datetime.datetime
+    fields: list[ChangedField]
+    shows_yours: bool
+
+
+def conflict_between(*, seen: Any, current: PlanItem, form: forms.Form) -> Conflict:
+    """Compare the version this person opened (`seen`, a history event; None if unknown) with `current`.
+
+    For an edit form, also what this person typed: every field that either of them changed is listed.
+    """
+    model = type(current)
+    shows_yours = isinstance(form, PlanItemForm)
+    rows = []
+    for name in (*editable_fields(model), *STATUS_FIELDS):
+        field = model._meta.get_field(name)
+        now = field.value_from_object(current)
+        before = field.value_from_object(seen) if seen is not None else now
+        yours = _comparable(field, form.cleaned_data[name]) if name in form.fields else _MISSING
+        if now != before or (shows_yours and yours is not _MISSING and yours != before):
+            rows.append(
+                ChangedField(
+                    label=capfirst(field.verbose_name),
+                    seen=_display(field, before),
+                    current=_display(field, now),
+                    yours=_display(field, yours) if yours is not _MISSING else None,
+                )
+            )
+    return Conflict(
+        changed_by=current.updated_by, changed_at=current.updated_at, fields=rows, shows_yours=shows_yours
+    )
+
+
+def _comparable(field: models.Field, value: Any) -> Any:
+    """A form value as `Field.value_from_object` gives it: the primary key for a related object."""
+    if field.is_relation and value is not None:
+        return value.pk
+    return value
+
+
+def _display(field: models.Field, value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if field.is_relation:
+        related = field.related_model._default_manager.filter(pk=value).first()
+        return str(related) if related is not None else "—"
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, datetime.date):
+        return date_format(value, "j M Y")
+    return str(value)
