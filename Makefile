@@ -6,12 +6,13 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 PYTEST_ARGS ?=
 
-.PHONY: help venv install run test lint fmt db-stop compile-requirements clean
+.PHONY: help venv install run test lint fmt bench db-stop compile-requirements clean
 
 help:
 	@echo "make run                      install, migrate, seed demo data, serve on http://127.0.0.1:8000"
 	@echo "make test [PYTEST_ARGS=...]   lint, then the whole test suite (browser tests included)"
 	@echo "make lint | fmt               check | fix formatting and lint"
+	@echo "make bench [BENCH_PATIENTS=N] speed budgets on a seeded database of its own (docs/benchmarks.md)"
 	@echo "make db-stop                  stop the embedded PostgreSQL"
 	@echo "make compile-requirements     re-pin requirements*.txt from pyproject.toml"
 	@echo "make clean                    remove caches and collected static files"
@@ -40,6 +41,10 @@ lint: install
 fmt: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Seeds careweave_bench (or BENCH_DATABASE_URL) once with BENCH_PATIENTS patients (default 100000).
+bench: install
+	$(BIN)/python -m bench.run
 
 db-stop:
 	$(BIN)/python -m config.embedded_db stop

@@ -1,0 +1,222 @@
+"""In-process measurements: each page through django.test.Client, in rounds, with its floors.
+
+Every round times every target once, in a shuffled order, so a burst of noise from the shared machine
+lands on floors and pages alike; each figure is the median of its rounds. Query counts and EXPLAIN
+plans are taken from separate, untimed requests (capturing queries slows them).
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.http import HttpResponse
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import NoReverseMatch, reverse
+
+from bench.floors import render_floor_pdf
+from careplans.models import PLAN_ITEM_MODELS, CarePlan
+from careplans.scale import LEAD_USERNAME, NURSE_USERNAME, ORGANIZATION_SLUG
+from patients.models import Patient
+from patients.selectors import panel_for
+from teams.models import User
+from teams.selectors import team_ids_of
+
+TYPICAL_ITEMS, LARGE_ITEMS = 60, 250
+CANDIDATE_PLANS = 400  # the plans whose items are counted to pick a typical and a large one
+
+
+@dataclass
+class Subjects:
+    """What the benchmark looks at: two logins, a typical and a large plan, and search terms."""
+
+    nurse: User
+    lead: User
+    typical: CarePlan
+    typical_items: int
+    large: CarePlan
+    large_items: int
+    name: str  # a family name on the nurse's panel
+    mrn: str
+    born: str
+    panel: dict[str, int] = field(default_factory=dict)  # login -> patients visible
+
+
+def find_subjects() -> Subjects:
+    nurse = User.objects.get(username=NURSE_USERNAME)
+    lead = User.objects.get(username=LEAD_USERNAME)
+    team_id = team_ids_of(nurse).values_list("team_id", flat=True).get()
+    candidates = list(
+        CarePlan.objects.filter(
+            patient__organization__slug=ORGANIZATION_SLUG,
+            patient__team_id=team_id,
+            patient__status=Patient.Status.ACTIVE,
+            status=CarePlan.Status.ACTIVE,
+        )
+        .select_related("patient")
+        .order_by("patient__mrn")[:CANDIDATE_PLANS]
+    )
+    sizes = _item_counts([plan.pk for plan in candidates])
+    typical = min(candidates, key=lambda plan: abs(sizes.get(plan.pk, 0) - TYPICAL_ITEMS))
+    large = min(candidates, key=lambda plan: abs(sizes.get(plan.pk, 0) - LARGE_ITEMS))
+    patient = typical.patient
+    return Subjects(
+        nurse=nurse,
+        lead=lead,
+        typical=typical,
+        typical_items=sizes.get(typical.pk, 0),
+        large=large,
+        large_items=sizes.get(large.pk, 0),
+        name=patient.family_name,
+        mrn=large.patient.mrn,
+        born=patient.date_of_birth.isoformat(),
+        panel={
+            "nurse": Patient.objects.filter(team_id__in=team_ids_of(nurse)).count(),
+            "lead": Patient.objects.filter(team_id__in=team_ids_of(lead)).count(),
+        },
+    )
+
+
+def _item_counts(plan_ids: list[Any]) -> dict[Any, int]:
+    """Items per plan over every section, for a few hundred plans, in one query."""
+    union = " UNION ALL ".join(
+        f'SELECT plan_id FROM "{model._meta.db_table}" WHERE plan_id = ANY(%s)'
+        for model in PLAN_ITEM_MODELS.values()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT plan_id, count(*) FROM ({union}) items GROUP BY plan_id",
+            [plan_ids] * len(PLAN_ITEM_MODELS),
+        )
+        return dict(cursor.fetchall())
+
+
+def _page(
+    client: Client, url: str, *, must_contain: str = "", htmx: bool = False
+) -> Callable[[], HttpResponse]:
+    headers = {"HX-Request": "true"} if htmx else {}
+
+    def get() -> HttpResponse:
+        response = client.get(url, headers=headers)
+        if response.status_code != 200:
+            raise AssertionError(f"GET {url} answered {response.status_code}, not 200")
+        if must_contain and must_contain.encode() not in response.content:
+            raise AssertionError(f"GET {url} does not show {must_contain!r}")
+        return response
+
+    return get
+
+
+@dataclass
+class Measured:
+    figures: dict[str, float | None]
+    samples: dict[str, list[float]]
+    queries: dict[str, int]
+    notes: dict[str, str]
+    skipped: dict[str, str]
+    explain: dict[str, dict[str, Any]]
+
+
+def measure(subjects: Subjects, *, rounds: int, warmup: int) -> Measured:
+    nurse, lead = Client(), Client()
+    nurse.force_login(subjects.nurse)
+    lead.force_login(subjects.lead)
+    typical_url = reverse("careplans:plan-detail", args=[subjects.typical.pk])
+    large_url = reverse("careplans:plan-detail", args=[subjects.large.pk])
+    pages: dict[str, Callable[[], Any]] = {
+        "floor_a_ms": _page(nurse, reverse("bench-floor-a")),
+        "plan_typical_ms": _page(nurse, typical_url, must_contain=subjects.typical.patient.family_name),
+        "plan_large_ms": _page(nurse, large_url, must_contain=subjects.large.patient.family_name),
+        "home_nurse_ms": _page(nurse, "/"),
+        # Searches as the search box sends them: an HTMX request, answered with the table rows only.
+        "search_nurse_ms": _page(nurse, f"/?q={subjects.name}", must_contain=subjects.name, htmx=True),
+        "home_lead_ms": _page(lead, "/"),
+        "search_lead_ms": _page(lead, f"/?q={subjects.name}", must_contain=subjects.name, htmx=True),
+        "search_mrn_lead_ms": _page(lead, f"/?q={subjects.mrn}", must_contain=subjects.mrn, htmx=True),
+        "search_dob_lead_ms": _page(lead, f"/?q={subjects.born}", must_contain=subjects.born, htmx=True),
+    }
+    skipped: dict[str, str] = {}
+    try:
+        pages["pdf_typical_ms"] = _page(nurse, reverse("careplans:plan-pdf", args=[subjects.typical.pk]))
+    except NoReverseMatch:
+        skipped["pdf_typical_ms"] = "no URL named careplans:plan-pdf yet (issue 6)"
+    skipped["review_sweep_s"] = "no review-reminder sweep yet (issue 5)"
+
+    queries, explain = {}, {}
+    for key, get in pages.items():
+        with CaptureQueriesContext(connection) as captured:
+            get()
+        queries[key.removesuffix("_ms")] = len(captured.captured_queries)
+        if key in ("plan_large_ms", "home_nurse_ms", "home_lead_ms", "search_lead_ms"):
+            explain[f"slowest query of {key.removesuffix('_ms')}"] = _slowest(captured.captured_queries)
+
+    timed: dict[str, Callable[[], Any]] = {
+        **pages,
+        "floor_b_ms": render_floor_pdf,
+        "search_query_lead_ms": lambda: list(panel_for(subjects.lead, query=subjects.name)[:101]),
+    }
+    samples = _rounds(timed, rounds=rounds, warmup=warmup)
+    figures: dict[str, float | None] = {key: statistics.median(values) for key, values in samples.items()}
+    figures["plan_typical_queries"] = queries["plan_typical"]
+    figures["plan_large_queries"] = queries["plan_large"]
+    explain["patient list, every team"] = _explain(panel_for(subjects.lead)[:101])
+    explain["patient search by name, every team"] = _explain(
+        panel_for(subjects.lead, query=subjects.name)[:101]
+    )
+    notes = {
+        "plan_typical_ms": f"{subjects.typical_items} items",
+        "plan_large_ms": f"{subjects.large_items} items",
+        "home_nurse_ms": f"panel of {subjects.panel['nurse']:,}",
+        "home_lead_ms": f"panel of {subjects.panel['lead']:,}",
+    }
+    return Measured(figures, samples, queries, notes, skipped, explain)
+
+
+def _rounds(targets: dict[str, Callable[[], Any]], *, rounds: int, warmup: int) -> dict[str, list[float]]:
+    order = list(targets)
+    shuffle = random.Random(11)
+    samples: dict[str, list[float]] = {key: [] for key in targets}
+    for number in range(warmup + rounds):
+        shuffle.shuffle(order)
+        for key in order:
+            started = time.perf_counter()
+            targets[key]()
+            elapsed = (time.perf_counter() - started) * 1000
+            if number >= warmup:
+                samples[key].append(round(elapsed, 3))
+    return samples
+
+
+def _explain(queryset: Any) -> dict[str, Any]:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        return {"sql": connection.ops.compose_sql(sql, params), "plan": plan, "ms": _execution_ms(plan)}
+
+
+def _slowest(captured: list[dict[str, str]]) -> dict[str, Any]:
+    """EXPLAIN ANALYZE every SELECT a page ran (they are read-only) and return the slowest."""
+    plans = []
+    for query in captured:
+        sql = query["sql"]
+        if not sql.lstrip().upper().startswith("SELECT"):
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        plans.append({"sql": sql, "plan": plan, "ms": _execution_ms(plan)})
+    return max(plans, key=lambda entry: entry["ms"])
+
+
+def _execution_ms(plan: str) -> float:
+    for line in reversed(plan.splitlines()):
+        if line.strip().startswith("Execution Time:"):
+            return float(line.split(":")[1].split()[0])
+    return 0.0

@@ -1,0 +1,178 @@
+"""The performance harness of issue 11: a tiny `seed_scale`, and how `make bench` judges its figures."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.core.management import CommandError, call_command
+
+from bench import report
+from bench.load import parse_wrk
+from careplans.models import PLAN_ITEM_MODELS, CarePlan, GoalMeasurement, PlanReview
+from careplans.scale import ORGANIZATION_SLUG, SECTION_WEIGHTS, SEEDER_USERNAME, section_sizes
+from patients.models import Patient
+from teams.models import User
+
+
+def _seed(*, force: bool = True) -> str:
+    """seed_scale at tiny size; pytest runs with DEBUG off, so `--force` is the usual case here."""
+    out = StringIO()
+    call_command("seed_scale", patients=3, workers=1, force=force, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)  # seed_scale commits a transaction per chunk, then vacuums
+def test_seed_scale_builds_plans_with_items_measurements_reviews_and_history():
+    output = _seed()
+
+    assert "Loaded 3 synthetic patients" in output
+    seeder = User.objects.get(username=SEEDER_USERNAME)
+    patients = Patient.objects.filter(organization__slug=ORGANIZATION_SLUG)
+    assert patients.count() == 3
+    plans = CarePlan.objects.filter(patient__in=patients)
+    assert plans.count() == 3
+    for plan in plans:
+        sizes = {name: model.objects.filter(plan=plan).count() for name, model in PLAN_ITEM_MODELS.items()}
+        assert 50 <= sum(sizes.values()) <= 70 or sum(sizes.values()) == 250, sizes
+        assert all(sizes.values()), f"every section has items: {sizes}"
+    assert GoalMeasurement.objects.filter(goal__plan__in=plans).exists()
+    assert PlanReview.objects.filter(plan__in=plans).exists()
+    # Every record was created by the scale user, and the history triggers recorded each insert.
+    for model in (Patient, CarePlan, *PLAN_ITEM_MODELS.values()):
+        rows = model.objects.filter(created_by=seeder).count()
+        assert rows == model.objects.count(), model
+        event_model = apps.get_model(model._meta.app_label, f"{model.__name__}Event")
+        events = event_model.objects.filter(pgh_label="insert")
+        assert events.count() == rows, model
+        assert all(
+            e.pgh_context.metadata["command"] == "seed_scale"
+            for e in events.select_related("pgh_context")[:5]
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_scale_refuses_a_database_that_already_has_scale_data():
+    _seed()
+    with pytest.raises(CommandError, match="already exists"):
+        _seed()
+    assert Patient.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_seed_scale_refuses_a_database_with_other_patients(care_plan):
+    with pytest.raises(CommandError, match="database of its own"):
+        _seed()
+
+
+def test_seed_scale_refuses_to_run_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG off"):
+        _seed(force=False)
+
+
+@pytest.mark.parametrize("total", [0, 9, 50, 60, 61, 70, 250])
+def test_section_sizes_split_a_plan_exactly_in_typical_proportions(total):
+    sizes = section_sizes(total)
+    assert sum(sizes.values()) == total
+    assert section_sizes(60) == SECTION_WEIGHTS
+
+
+# --------------------------------------------------------------------------- how figures are judged
+
+FIGURES = {
+    "floor_a_ms": 20.0,
+    "floor_b_ms": 150.0,
+    "plan_typical_ms": 18.0,  # 0.9 x A: within 1.0 x A
+    "plan_large_ms": 60.0,  # 3.0 x A: over 2.5 x A
+    "plan_typical_queries": 20,
+    "plan_large_queries": 20,
+    "home_nurse_ms": 20.0,  # exactly 1.0 x A: within
+    "http_floor_a_rps": 80.0,
+    "http_plan_rps": 60.0,  # 0.75 x A rps: under 0.8
+    "http_errors": 0,
+}
+
+
+def _verdicts(figures=FIGURES, **kwargs):
+    return {row.key: row for row in report.rows(figures, **kwargs)}
+
+
+def test_a_figure_within_its_ratio_of_the_floor_passes_and_one_over_it_fails():
+    rows = _verdicts()
+    assert rows["plan_typical_ms"].verdict == report.PASS
+    assert rows["plan_typical_ms"].ratio == pytest.approx(0.9)
+    assert rows["home_nurse_ms"].verdict == report.PASS
+    assert rows["plan_large_ms"].verdict == report.FAIL
+    assert rows["plan_large_ms"].ratio == pytest.approx(3.0)
+    assert rows["plan_large_ms"].floor_value == 20.0
+
+
+def test_throughput_must_reach_its_share_of_the_floor():
+    assert _verdicts()["http_plan_rps"].verdict == report.FAIL
+    assert _verdicts(FIGURES | {"http_plan_rps": 64.0})["http_plan_rps"].verdict == report.PASS
+
+
+def test_the_large_plan_must_take_as_many_queries_as_the_typical_one():
+    assert _verdicts()["plan_large_queries"].verdict == report.PASS
+    assert _verdicts(FIGURES | {"plan_large_queries": 21})["plan_large_queries"].verdict == report.FAIL
+
+
+def test_absolute_budgets_and_errors():
+    assert _verdicts()["http_errors"].verdict == report.PASS
+    assert _verdicts(FIGURES | {"http_errors": 1})["http_errors"].verdict == report.FAIL
+    assert _verdicts(FIGURES | {"review_sweep_s": 1.5})["review_sweep_s"].verdict == report.PASS
+    assert _verdicts(FIGURES | {"review_sweep_s": 2.5})["review_sweep_s"].verdict == report.FAIL
+
+
+def test_a_budget_is_only_met_by_a_measurement():
+    rows = _verdicts(skipped={"pdf_typical_ms": "no PDF yet"})
+    assert rows["pdf_typical_ms"].verdict == report.SKIPPED
+    assert rows["pdf_typical_ms"].note == "no PDF yet"
+    assert rows["search_lead_ms"].verdict == report.MISSING
+    assert _verdicts(FIGURES | {"floor_a_ms": None})["plan_typical_ms"].verdict == report.FAIL
+    assert rows["floor_a_ms"].verdict == report.INFO
+
+
+def test_the_run_passes_only_when_every_budget_is_measured_and_met():
+    passing = report.Metric("x_ms", "x", report.MS, report.Budget("<= 1.0 x A", "floor_a_ms", max_ratio=1.0))
+    floor = report.Metric("floor_a_ms", "floor", report.MS)
+    figures = {"floor_a_ms": 20.0, "x_ms": 19.0}
+    assert report.all_met(report.rows(figures, metrics=(floor, passing)))
+    assert not report.all_met(report.rows(figures | {"x_ms": 21.0}, metrics=(floor, passing)))
+    assert not report.all_met(report.rows({"floor_a_ms": 20.0}, metrics=(floor, passing)))
+
+
+def test_the_table_shows_value_floor_ratio_budget_and_verdict():
+    table = report.format_table(report.rows(FIGURES))
+    line = next(line for line in table.splitlines() if line.startswith("care-plan page, large plan"))
+    assert "60.0" in line and "20.0" in line and "3.00" in line and "<= 2.5 x A" in line and "FAIL" in line
+    assert report.summary(report.rows(FIGURES)).startswith("4 PASS, 2 FAIL")
+
+
+WRK_OUTPUT = """Running 15s test @ http://127.0.0.1:8010/bench/floor-a/
+  2 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   197.21ms   40.10ms 319.00ms   70.00%
+    Req/Sec    40.10     10.00    60.00     70.00%
+  Latency Distribution
+     50%  197.00ms
+     75%  210.00ms
+     90%  250.00ms
+     99%    1.20s
+  1172 requests in 15.01s, 36.01MB read
+  Non-2xx or 3xx responses: 2
+  Socket errors: connect 0, read 1, write 0, timeout 3
+Requests/sec:     78.10
+Transfer/sec:      2.40MB
+"""
+
+
+def test_wrk_output_is_read_with_errors_and_latency():
+    result = parse_wrk(WRK_OUTPUT)
+    assert result.requests_per_second == 78.10
+    assert result.requests == 1172
+    assert result.p50_ms == 197.0
+    assert result.p99_ms == 1200.0
+    assert (result.non_2xx, result.socket_errors, result.errors) == (2, 4, 6)
