@@ -24,8 +24,8 @@ from careplans.services import PERSON_FIELDS, editable_fields
 from teams.models import User
 from teams.selectors import team_members
 
-# Fields every type shares, shown after the type's own: who is responsible, and the Part 2 flag.
-SHARED_LAST = ("responsible_party", "responsible_member", "part2_protected")
+# Shown after a type's own fields, in this order: the goal a step serves, who is responsible, the Part 2 flag.
+SHOWN_LAST = ("goal", "responsible_party", "responsible_member", "part2_protected")
 EMPTY_CHOICE = "Not set"
 # Service errors named after a model field that the form calls something else.
 FIELD_ALIASES = {"status_reason": "reason"}
@@ -112,7 +112,9 @@ class PlanItemForm(forms.Form):
 @functools.cache
 def item_form_class(model: type[PlanItem]) -> type[PlanItemForm]:
     """The form for one item type, built from the fields the services let a person edit."""
-    names = sorted(editable_fields(model), key=lambda name: name in SHARED_LAST)
+    names = sorted(
+        editable_fields(model), key=lambda name: SHOWN_LAST.index(name) + 1 if name in SHOWN_LAST else 0
+    )
     fields = forms.fields_for_model(model, fields=names, formfield_callback=_form_field)
     return type(f"{model.__name__}Form", (PlanItemForm,), {**fields, "model": model})
 

@@ -24,6 +24,9 @@ function focusMarked() {
     return;
   }
   marked.removeAttribute("data-focus");
+  if (marked !== document.activeElement && marked.contains(document.activeElement)) {
+    return; // Already at work in the new content: leave the focus where it is.
+  }
   let target = marked;
   if (marked.matches("form")) {
     target =
