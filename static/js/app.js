@@ -15,6 +15,15 @@ document.addEventListener("click", (event) => {
   }
 });
 
+// Escape in an open form does what its "Cancel" does.
+document.addEventListener("keydown", (event) => {
+  const form = event.key === "Escape" && event.target.closest(".item-form");
+  if (form) {
+    event.preventDefault();
+    form.querySelector(".form-actions a").click();
+  }
+});
+
 // After a swap, move focus to what the server marked with data-focus: in a form, the conflict
 // notice, else the first field with an error, else the first field; otherwise the element itself
 // (the row just saved, or put back by "Cancel").
