@@ -11,12 +11,15 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
-from careplans.models import CarePlan
+from careplans import services
+from careplans.models import PLAN_ITEM_MODELS, CarePlan
 from tests import factories
+from tests.browser.test_accessibility import serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "correct horse battery staple"
+NOUNS = [model._meta.verbose_name for model in PLAN_ITEM_MODELS.values()]
 
 
 def open_plan(page: Page, live_server, plan: CarePlan, username: str) -> None:
@@ -196,3 +199,27 @@ def test_two_people_edit_the_same_medication_and_nothing_is_lost(
         )
     finally:
         physician_context.close()
+
+
+def test_the_open_forms_errors_and_conflicts_pass_axe(page: Page, live_server, nurse, physician, care_plan):
+    medication = factories.MedicationFactory(plan=care_plan)
+    service = factories.CommunityServiceFactory(plan=care_plan)
+    factories.ProblemFactory(plan=care_plan, status="resolved", status_reason="Healed")
+    open_plan(page, live_server, care_plan, "nina.nurse")
+
+    for noun in NOUNS:
+        page.get_by_role("link", name=f"Add {noun}", exact=True).click()
+        expect(page.get_by_role("button", name=f"Add {noun}", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Add goal").click()
+    expect(page.locator("#goal-new-form .field-error").first).to_be_visible()
+    page.get_by_role("link", name=f"End… {service}").click()
+    expect(page.get_by_role("button", name="End community service")).to_be_visible()
+    page.locator("#problems").get_by_text("Ended (1)").click()
+    page.get_by_role("link", name=re.compile(r"^Reopen… Type 2 diabetes")).click()
+    expect(page.get_by_role("button", name="Reopen problem")).to_be_visible()
+    page.get_by_role("link", name=f"Edit {medication}").click()
+    services.update_plan_item(item=medication, expected_version=1, actor=physician, changes={"dose": "1 g"})
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator(".conflict")).to_be_visible()
+
+    assert serious_violations(page) == []
