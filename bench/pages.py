@@ -165,9 +165,13 @@ def measure(subjects: Subjects, *, rounds: int, warmup: int) -> Measured:
     figures: dict[str, float | None] = {key: statistics.median(values) for key, values in samples.items()}
     figures["plan_typical_queries"] = queries["plan_typical"]
     figures["plan_large_queries"] = queries["plan_large"]
+    explain["patient list, nurse"] = _explain(panel_for(subjects.nurse)[:101])
     explain["patient list, every team"] = _explain(panel_for(subjects.lead)[:101])
     explain["patient search by name, every team"] = _explain(
         panel_for(subjects.lead, query=subjects.name)[:101]
+    )
+    explain["patient search by MRN, every team"] = _explain(
+        panel_for(subjects.lead, query=subjects.mrn)[:101]
     )
     notes = {
         "plan_typical_ms": f"{subjects.typical_items} items",
