@@ -24,6 +24,17 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
+// A plan-page request that was redirected means the session ended (LoginRequiredMiddleware): go to the
+// sign-in page it ended on, which comes back to the same form, rather than swap it into a row.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const { xhr, elt, requestConfig } = event.detail;
+  const asked = new URL(requestConfig.path, window.location.href).pathname;
+  if (elt.closest(".plan-section") && xhr.responseURL && new URL(xhr.responseURL).pathname !== asked) {
+    event.detail.shouldSwap = false;
+    window.location.assign(xhr.responseURL);
+  }
+});
+
 // After a swap, move focus to what the server marked with data-focus: in a form, the conflict
 // notice, else the first field with an error, else the first field; otherwise the element itself
 // (the row just saved, or put back by "Cancel").

@@ -223,3 +223,20 @@ def test_the_open_forms_errors_and_conflicts_pass_axe(page: Page, live_server, n
     expect(page.locator(".conflict")).to_be_visible()
 
     assert serious_violations(page) == []
+
+
+def test_when_the_session_has_ended_editing_leads_to_sign_in_and_back(
+    page: Page, live_server, nurse, care_plan
+):
+    medication = factories.MedicationFactory(plan=care_plan)
+    open_plan(page, live_server, care_plan, "nina.nurse")
+    page.context.clear_cookies()
+
+    page.get_by_role("link", name="Edit Metformin 500 mg").click()
+    expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
+    page.get_by_label("Username").fill("nina.nurse")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page.locator(f"#medication-{medication.pk}").get_by_label("Dose")).to_have_value("500 mg")
+    expect(page.get_by_role("heading", level=1, name="Lovelace, Ada")).to_be_visible()
