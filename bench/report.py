@@ -8,7 +8,8 @@ a budget is only met by a measurement.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import statistics
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 PASS, FAIL, MISSING, SKIPPED, INFO = "PASS", "FAIL", "MISSING", "SKIPPED", "info"
@@ -203,3 +204,33 @@ def summary(table: list[Row]) -> str:
         if row.verdict != INFO:
             counts[row.verdict] = counts.get(row.verdict, 0) + 1
     return ", ".join(f"{counts[v]} {v}" for v in (PASS, FAIL, MISSING, SKIPPED) if counts.get(v))
+
+
+def spread(samples: Sequence[float]) -> dict[str, float]:
+    """min, quartiles and max of one figure's samples."""
+    ordered = sorted(samples)
+    if len(ordered) < 2:
+        return dict.fromkeys(("min", "p25", "median", "p75", "max"), ordered[0]) if ordered else {}
+    p25, median, p75 = statistics.quantiles(ordered, n=4, method="inclusive")
+    return {"min": ordered[0], "p25": p25, "median": median, "p75": p75, "max": ordered[-1]}
+
+
+def noise_warnings(
+    samples: Mapping[str, Sequence[float]], *, keys: Sequence[str], limit: float = 1.5
+) -> list[str]:
+    """A warning for each floor whose middle half of samples spans more than `limit` x.
+
+    A floor measured during a burst of load from elsewhere makes every ratio taken against it wrong;
+    the verdicts of such a run are not to be trusted. Run again.
+    """
+    warnings = []
+    for key in keys:
+        if not samples.get(key):
+            continue
+        figures = spread(samples[key])
+        if figures["p25"] and figures["p75"] / figures["p25"] > limit:
+            warnings.append(
+                f"{key} was noisy: {figures['p25']:.1f}-{figures['p75']:.1f} ms for the middle half of "
+                f"{len(samples[key])} rounds; ratios against it are unreliable. Run again."
+            )
+    return warnings

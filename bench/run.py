@@ -184,11 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    from django.conf import settings
-    from django.db import connection
-    from django.test import Client
-
-    from bench import load, pages, report
+    from bench import pages, report
 
     cpu_before = _cpu_times()
     calibration = calibrate()
@@ -212,48 +208,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_http:
         why = "--no-http"
     else:
-        print(
-            f"HTTP: gunicorn, 2 sync workers; wrk {args.http_seconds} s a run, {args.http_passes} passes ..."
-        )
-        client = Client()
-        client.force_login(subjects.nurse)
-        cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-        from django.urls import reverse
-
-        paths = {
-            "floor_a": reverse("bench-floor-a"),
-            "plan": reverse("careplans:plan-detail", args=[subjects.typical.pk]),
-        }
-        env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "bench.settings"}
-        connection.close()
-        results, why = load.throughput(
-            paths=paths,
-            cookie=cookie,
-            env=env,
-            seconds=args.http_seconds,
-            passes=args.http_passes,
-            log=GUNICORN_LOG,
-        )
-        if results:
-            figures["http_floor_a_rps"] = load.median_rps(results["floor_a"])
-            figures["http_plan_rps"] = load.median_rps(results["plan"])
-            runs = [run for name_runs in results.values() for run in name_runs]
-            figures["http_errors"] = sum(run.errors for run in runs)
-            notes["http_errors"] = (
-                f"{sum(run.non_2xx for run in runs)} non-2xx, {sum(run.socket_errors for run in runs)} socket/timeout"
-            )
-            http = {
-                name: [vars(run) | {"errors": run.errors} for run in name_runs]
-                for name, name_runs in results.items()
-            }
+        http, why = measure_http(subjects, url, args, figures=figures, notes=notes)
     if why:
         print(f"HTTP part skipped: {why}")
         for key in ("http_floor_a_rps", "http_plan_rps", "http_errors"):
             skipped[key] = why
 
     table = report.rows(figures, notes=notes, skipped=skipped)
+    warnings = report.noise_warnings(measured.samples, keys=(report.A, report.B))
     results_json = {
-        "command": "make bench",
+        "command": " ".join(["python -m bench.run", *(sys.argv[1:] if argv is None else argv)]),
+        "environment": {
+            key: value for key, value in os.environ.items() if key.startswith("BENCH_") and "URL" not in key
+        },
         "started_at": started_at.isoformat(timespec="seconds"),
         "seconds": round((datetime.datetime.now(datetime.UTC) - started_at).total_seconds(), 1),
         "machine": machine(cpu_before) | {"python_loop_10m_s": calibration, "postgres": _postgres_version()},
@@ -261,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         "settings": {"rounds": args.rounds, "warmup": args.warmup, "http_seconds": args.http_seconds},
         "rows": [row.as_dict() for row in table],
         "samples_ms": measured.samples,
+        "spread_ms": {key: report.spread(values) for key, values in measured.samples.items()},
+        "warnings": warnings,
         "queries": measured.queries,
         "http": http,
         "explain": measured.explain,
@@ -269,11 +238,53 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(report.format_table(table))
     print()
+    for warning in warnings:
+        print(f"WARNING: {warning}")
     print(f"{report.summary(table)}. Machine: {results_json['machine']}")
     print(
         f"Wrote {args.output.relative_to(BASE_DIR) if args.output.is_relative_to(BASE_DIR) else args.output}"
     )
     return 0 if report.all_met(table) else 1
+
+
+def measure_http(
+    subjects: Any, url: str, args: argparse.Namespace, *, figures: dict[str, Any], notes: dict[str, str]
+) -> tuple[dict[str, Any], str]:
+    """Load floor A and the typical plan page under gunicorn; add the figures. Returns (wrk runs, why not)."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.urls import reverse
+
+    from bench import load
+
+    print(f"HTTP: gunicorn, 2 sync workers; wrk {args.http_seconds} s a run, {args.http_passes} passes ...")
+    client = Client()
+    client.force_login(subjects.nurse)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    paths = {
+        "floor_a": reverse("bench-floor-a"),
+        "plan": reverse("careplans:plan-detail", args=[subjects.typical.pk]),
+    }
+    connection.close()
+    results, why = load.throughput(
+        paths=paths,
+        cookie=cookie,
+        env={**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "bench.settings"},
+        seconds=args.http_seconds,
+        passes=args.http_passes,
+        log=GUNICORN_LOG,
+    )
+    if not results:
+        return {}, why
+    figures["http_floor_a_rps"] = load.median_rps(results["floor_a"])
+    figures["http_plan_rps"] = load.median_rps(results["plan"])
+    runs = [run for name_runs in results.values() for run in name_runs]
+    figures["http_errors"] = sum(run.errors for run in runs)
+    notes["http_errors"] = (
+        f"{sum(run.non_2xx for run in runs)} non-2xx, {sum(run.socket_errors for run in runs)} socket/timeout"
+    )
+    return {name: [vars(run) | {"errors": run.errors} for run in runs] for name, runs in results.items()}, ""
 
 
 def _postgres_version() -> str:

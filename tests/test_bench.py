@@ -151,6 +151,17 @@ def test_the_table_shows_value_floor_ratio_budget_and_verdict():
     assert report.summary(report.rows(FIGURES)).startswith("4 PASS, 2 FAIL")
 
 
+def test_a_noisy_floor_is_called_out():
+    steady = [20.0, 20.5, 19.8, 21.0, 20.2, 20.1]
+    bursty = [15.0, 16.0, 40.0, 66.0, 70.0, 15.5]
+    assert report.noise_warnings({"floor_a_ms": steady}, keys=["floor_a_ms"]) == []
+    (warning,) = report.noise_warnings(
+        {"floor_a_ms": bursty, "floor_b_ms": []}, keys=["floor_a_ms", "floor_b_ms"]
+    )
+    assert warning.startswith("floor_a_ms was noisy")
+    assert report.spread(steady)["median"] == pytest.approx(20.15)
+
+
 WRK_OUTPUT = """Running 15s test @ http://127.0.0.1:8010/bench/floor-a/
   2 threads and 16 connections
   Thread Stats   Avg      Stdev     Max   +/- Stdev
