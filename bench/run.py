@@ -222,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             key: value for key, value in os.environ.items() if key.startswith("BENCH_") and "URL" not in key
         },
         "started_at": started_at.isoformat(timespec="seconds"),
+        "git": _git(),
         "seconds": round((datetime.datetime.now(datetime.UTC) - started_at).total_seconds(), 1),
         "machine": machine(cpu_before) | {"python_loop_10m_s": calibration, "postgres": _postgres_version()},
         "dataset": dataset,
@@ -285,6 +286,24 @@ def measure_http(
         f"{sum(run.non_2xx for run in runs)} non-2xx, {sum(run.socket_errors for run in runs)} socket/timeout"
     )
     return {name: [vars(run) | {"errors": run.errors} for run in runs] for name, runs in results.items()}, ""
+
+
+def _git() -> dict[str, Any]:
+    """The commit measured, and whether the working tree differed from it (it is what was measured)."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=BASE_DIR, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=BASE_DIR,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split("\n")
+    except (OSError, subprocess.CalledProcessError):
+        return {}
+    return {"commit": commit, "uncommitted_changes": [line[3:] for line in changed if line.strip()]}
 
 
 def _postgres_version() -> str:

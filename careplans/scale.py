@@ -1,7 +1,7 @@
 """A synthetic practice at scale, for benchmarks: N made-up patients, each with a living care plan.
 
-`build()` loads one organization ("scale"), a few teams with one member per care role, and N
-patients whose plans have every section filled: most plans about 60 items, a share of large ones
+`build()` loads one organization ("scale"), a team per 2,500 patients with one member per care role,
+and N patients whose plans have every section filled: most plans about 60 items, a share of large ones
 (250 items), goal measurements, reviews and related people. Dates are spread around the day of
 loading so that some reviews and some action steps are overdue, as on a real panel.
 
@@ -13,8 +13,9 @@ records in bulk, and only made-up ones.
 
 Records can never be deleted (a trigger refuses DELETE on every patient-data table), so scale data
 goes into its own database (`DATABASE_URL=.../careweave_bench`); `build()` refuses a database that
-already has the scale organization or other patients. A fixed `random.Random(seed)` makes two runs
-on the same day build the same data.
+already has the scale organization or other patients. Each patient draws from its own
+`random.Random(f"{seed}:{index}")`, so the same seed on the same day builds the same data however the
+work is split between loader processes (only the row ids differ).
 """
 
 from __future__ import annotations
