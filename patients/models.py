@@ -6,7 +6,7 @@ from datetime import date
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 
 from teams.models import Organization, Team
@@ -71,6 +71,7 @@ class Patient(VersionedRecord):
         indexes = [
             models.Index(fields=["team", "family_name", "given_name"], name="patient_panel"),
             models.Index(fields=["date_of_birth"], name="patient_dob"),
+            models.Index(Upper("mrn"), name="patient_mrn_upper"),
             GinIndex(
                 OpClass(Lower("family_name"), name="gin_trgm_ops"),
                 OpClass(Lower("given_name"), name="gin_trgm_ops"),

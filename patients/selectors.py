@@ -8,6 +8,7 @@ import uuid
 
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower, Upper
 from django.http import Http404
 
 from patients.models import Patient
@@ -46,16 +47,21 @@ def panel_for(user: User, *, query: str = "") -> QuerySet[Patient]:
     if born:
         return patients.filter(date_of_birth=born)
     if re.fullmatch(r"[A-Za-z]*\d[\w-]*", query):
-        return patients.filter(mrn__iexact=query)
+        # Upper(mrn) is indexed (patient_mrn_upper), so this is an index lookup, not a scan.
+        return patients.alias(mrn_upper=Upper("mrn")).filter(mrn_upper=query.upper())
     term = query.lower()
+    # Filter on the same lower(...) expressions the trigram index (patient_name_trgm) is built on.
     return (
-        patients.filter(
-            Q(family_name__trigram_word_similar=term)
-            | Q(given_name__trigram_word_similar=term)
-            | Q(preferred_name__trigram_word_similar=term)
-            | Q(family_name__icontains=term)
-            | Q(given_name__icontains=term)
+        patients.alias(
+            family=Lower("family_name"), given=Lower("given_name"), preferred=Lower("preferred_name")
         )
-        .annotate(similarity=TrigramWordSimilarity(term, "family_name"))
+        .filter(
+            Q(family__trigram_word_similar=term)
+            | Q(given__trigram_word_similar=term)
+            | Q(preferred__trigram_word_similar=term)
+            | Q(family__contains=term)
+            | Q(given__contains=term)
+        )
+        .annotate(similarity=TrigramWordSimilarity(term, Lower("family_name")))
         .order_by("-similarity", "family_name", "given_name")
     )
