@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
@@ -69,12 +70,26 @@ def get_plan_with_sections(user: User, plan_id: uuid.UUID | str) -> CarePlan:
     )
 
 
-def get_item_for_user(user: User, model: type[I], item_id: int | str) -> I:
-    """A plan item of type `model`, or 404 when its patient is not on one of the user's teams."""
+def get_item_for_user(
+    user: User, model: type[I], item_id: int | str, *, plan_id: uuid.UUID | str | None = None
+) -> I:
+    """A plan item of type `model`, or 404 when its patient is not on one of the user's teams.
+
+    With `plan_id`, an item of any other plan is a 404 as well, so a URL cannot pair
+    one plan with another plan's item.
+    """
+    items = model.objects.select_related("plan__patient").filter(plan__in=plans_visible_to(user))
     try:
-        return model.objects.select_related("plan__patient").get(pk=item_id, plan__in=plans_visible_to(user))
-    except (model.DoesNotExist, ValueError):
+        if plan_id is not None:
+            items = items.filter(plan_id=plan_id)
+        return items.get(pk=item_id)
+    except (model.DoesNotExist, ValueError, ValidationError):
         raise Http404("No such item") from None
+
+
+def item_as_of_version(item: PlanItem, version: int) -> Any:
+    """The item as it was at `version`, from its recorded history (None when there is no record of it)."""
+    return item.events.filter(version=version).order_by("-pgh_id").first()
 
 
 def get_goal_measurement_for_user(user: User, measurement_id: int | str) -> GoalMeasurement:

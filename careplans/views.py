@@ -33,7 +33,12 @@ from careplans.forms import (
     item_form_class,
 )
 from careplans.models import PLAN_ITEM_MODELS, CarePlan, Goal, PlanItem
-from careplans.selectors import get_item_for_user, get_plan_for_user, get_plan_with_sections
+from careplans.selectors import (
+    get_item_for_user,
+    get_plan_for_user,
+    get_plan_with_sections,
+    item_as_of_version,
+)
 from patients.models import RelatedPerson
 from teams.records import StaleVersionError
 
@@ -146,10 +151,7 @@ def _plan_and_item(
     """The plan and one of its items, or 404: for outsiders, and for an item of another plan."""
     model = _item_model(kind)
     plan = get_plan_for_user(request.user, plan_id)
-    item = get_item_for_user(request.user, model, item_id)
-    if item.plan_id != plan.pk:
-        raise Http404("No such item")
-    return plan, item
+    return plan, get_item_for_user(request.user, model, item_id, plan_id=plan.pk)
 
 
 def _ids(kind: str, item: PlanItem | None = None) -> str:
@@ -182,7 +184,7 @@ def _submit(
         try:
             item = save(form.cleaned_data)
         except StaleVersionError as error:
-            seen = _version_seen(error.current, form.cleaned_data["version"])
+            seen = item_as_of_version(error.current, form.cleaned_data["version"])
             open_form.conflict = conflict_between(seen=seen, current=error.current, form=form)
             open_form.form = form.rebased(seen=seen, current=error.current)
             open_form.item = error.current
@@ -202,11 +204,6 @@ def _submit(
         "open_form": open_form,
     }
     return render(request, f"{PAGE}#{partial}", context, status=status)
-
-
-def _version_seen(current: PlanItem, version: int) -> Any:
-    """The item as it was at `version`, from its recorded history (None when there is no record of it)."""
-    return current.events.filter(version=version).order_by("-pgh_id").first()
 
 
 def _saved(request: HtmxHttpRequest, plan_id: uuid.UUID, item: PlanItem) -> HttpResponse:
