@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from careplans import views
+from careplans.views import plan as views
 
 app_name = "careplans"
 
