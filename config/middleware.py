@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.contrib.auth import middleware as auth_middleware
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
+from django_htmx.http import reswap, retarget
 
 
 class NoStoreForSignedInMiddleware:
@@ -23,3 +26,21 @@ class NoStoreForSignedInMiddleware:
         if getattr(request, "user", None) is not None and request.user.is_authenticated:
             add_never_cache_headers(response)  # no-cache, no-store, must-revalidate, private
         return response
+
+
+class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
+    """Django's login requirement, except that an HTMX request from a signed-out browser gets a 401.
+
+    Redirecting such a request would swap the sign-in page into the form being saved, or
+    leave the page and lose what was typed. Instead the answer is a notice (base.html's
+    `#session-notice`) saying to sign in again in another tab; the form stays as it was, and
+    saving again afterwards goes through (app.js sends the new CSRF token).
+    """
+
+    def handle_no_permission(
+        self, request: HttpRequest, view_func: Callable[..., HttpResponse]
+    ) -> HttpResponse:
+        if request.headers.get("HX-Request") != "true":
+            return super().handle_no_permission(request, view_func)
+        response = render(request, "registration/session_ended.html#session-ended", status=401)
+        return retarget(reswap(response, "innerHTML"), "#session-notice")

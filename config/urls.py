@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import TemplateView
 
 urlpatterns = [
     path(
@@ -14,6 +15,12 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Where "sign in again in a new tab" lands, after a session ended in the middle of an edit.
+    path(
+        "accounts/signed-in/",
+        TemplateView.as_view(template_name="registration/session_ended.html"),
+        name="signed-in-again",
+    ),
     path("admin/", admin.site.urls),
     path("", include("patients.urls")),
     path("", include("careplans.urls")),

@@ -24,3 +24,22 @@ def test_htmx_keeps_no_history_cache_of_pages(client, nurse):
     html = client.get(reverse("home")).content.decode()
     config = re.search(r"<meta name=\"htmx-config\" content='([^']*)'>", html).group(1)
     assert json.loads(config)["historyCacheSize"] == 0
+
+
+def test_an_htmx_request_after_the_session_ended_gets_a_notice_not_the_sign_in_page(client, care_plan):
+    response = client.get(
+        reverse("careplans:plan-detail", args=[care_plan.pk]), headers={"HX-Request": "true"}
+    )
+
+    assert response.status_code == 401
+    assert response["HX-Retarget"] == "#session-notice"
+    assert "Sign in again in a new tab" in response.content.decode()
+
+
+def test_without_htmx_a_signed_out_request_still_goes_to_sign_in(client, care_plan):
+    plan_url = reverse("careplans:plan-detail", args=[care_plan.pk])
+
+    response = client.get(plan_url)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))

@@ -24,14 +24,29 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
-// A plan-page request that was redirected means the session ended (LoginRequiredMiddleware): go to the
-// sign-in page it ended on, which comes back to the same form, rather than swap it into a row.
-document.addEventListener("htmx:beforeSwap", (event) => {
-  const { xhr, elt, requestConfig } = event.detail;
-  const asked = new URL(requestConfig.path, window.location.href).pathname;
-  if (elt.closest(".plan-section") && xhr.responseURL && new URL(xhr.responseURL).pathname !== asked) {
-    event.detail.shouldSwap = false;
-    window.location.assign(xhr.responseURL);
+// Send the current CSRF token with every htmx request, read from the cookie rather than from the page:
+// signing in again in another tab (after the session ended mid-edit, see config.middleware) rotates it,
+// and the form still open here must save with the new one.
+function csrfToken() {
+  const cookie = document.cookie.split("; ").find((part) => part.startsWith("csrftoken="));
+  return cookie ? decodeURIComponent(cookie.slice("csrftoken=".length)) : null;
+}
+
+document.addEventListener("htmx:configRequest", (event) => {
+  const token = csrfToken();
+  if (token) {
+    event.detail.headers["X-CSRFToken"] = token;
+    if (event.detail.formData && event.detail.formData.has("csrfmiddlewaretoken")) {
+      event.detail.formData.set("csrfmiddlewaretoken", token);
+    }
+  }
+});
+
+// Once a request goes through again, the "you were signed out" notice has done its job.
+document.addEventListener("htmx:afterRequest", (event) => {
+  const notice = document.getElementById("session-notice");
+  if (notice && event.detail.xhr && event.detail.xhr.status < 300) {
+    notice.replaceChildren();
   }
 });
 

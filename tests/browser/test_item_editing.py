@@ -225,18 +225,33 @@ def test_the_open_forms_errors_and_conflicts_pass_axe(page: Page, live_server, n
     assert serious_violations(page) == []
 
 
-def test_when_the_session_has_ended_editing_leads_to_sign_in_and_back(
+def test_when_the_session_ends_mid_edit_nothing_typed_is_lost_and_saving_works_after_signing_in_again(
     page: Page, live_server, nurse, care_plan
 ):
     medication = factories.MedicationFactory(plan=care_plan)
     open_plan(page, live_server, care_plan, "nina.nurse")
-    page.context.clear_cookies()
-
     page.get_by_role("link", name="Edit Metformin 500 mg").click()
-    expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
-    page.get_by_label("Username").fill("nina.nurse")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    form = page.locator(f"#medication-{medication.pk}-form")
+    form.get_by_label("Dose").fill("1 g")
+    page.context.clear_cookies(name="sessionid")  # signed out after a time without activity
 
-    expect(page.locator(f"#medication-{medication.pk}").get_by_label("Dose")).to_have_value("500 mg")
-    expect(page.get_by_role("heading", level=1, name="Lovelace, Ada")).to_be_visible()
+    form.get_by_role("button", name="Save changes").click()
+    notice = page.locator("#session-notice")
+    expect(notice).to_contain_text("Nothing was saved, and nothing you typed is lost")
+    expect(form.get_by_label("Dose")).to_have_value("1 g")
+    assert serious_violations(page) == []
+
+    with page.context.expect_page() as new_tab:
+        notice.get_by_role("link", name="Sign in again in a new tab").click()
+    sign_in = new_tab.value
+    sign_in.get_by_label("Username").fill("nina.nurse")
+    sign_in.get_by_label("Password").fill(PASSWORD)
+    sign_in.get_by_role("button", name="Sign in").click()
+    expect(sign_in.get_by_role("heading", name="You are signed in again")).to_be_visible()
+    sign_in.close()
+
+    form.get_by_role("button", name="Save changes").click()
+    expect(page.locator(f"#medication-{medication.pk}")).to_contain_text("1 g")
+    expect(notice).to_be_empty()
+    medication.refresh_from_db()
+    assert (medication.dose, medication.updated_by) == ("1 g", nurse)
