@@ -79,6 +79,10 @@ class PlanItemForm(forms.Form):
         if "release" in self.fields:
             self.fields["release"].queryset = InformationRelease.objects.filter(plan=plan)
 
+    def model_fields(self) -> list[str]:
+        """The names of the model fields this form edits."""
+        return [name for name in self.fields if name != "version"]
+
     def values(self) -> dict[str, Any]:
         """The new item's field values, for `add_plan_item`."""
         return {name: value for name, value in self.cleaned_data.items() if name != "version"}
@@ -101,7 +105,7 @@ class PlanItemForm(forms.Form):
         not undo what the other person changed.
         """
         initial: dict[str, Any] = {"version": current.version}
-        for name in editable_fields(self.model):
+        for name in self.model_fields():
             field = self.model._meta.get_field(name)
             yours = _comparable(field, self.cleaned_data.get(name))
             changed_by_you = seen is None or yours != field.value_from_object(seen)
@@ -117,6 +121,53 @@ def item_form_class(model: type[PlanItem]) -> type[PlanItemForm]:
     )
     fields = forms.fields_for_model(model, fields=names, formfield_callback=_form_field)
     return type(f"{model.__name__}Form", (PlanItemForm,), {**fields, "model": model})
+
+
+# The plan's own fields, in the parts of the plan page that edit them (see careplans.views.plan_details).
+PLAN_PARTS = {
+    "summary": ("what_matters_most", "responsible_member", "risk_tier", "review_interval_days"),
+    "strengths-and-preferences": ("strengths", "care_preferences"),
+    "additional-information": ("additional_information",),
+}
+
+
+PLAN_LABELS = {
+    "what_matters_most": "What matters most to the patient",
+    "responsible_member": "Who keeps this plan up to date",
+    "review_interval_days": "Review every (days)",
+}
+
+
+@functools.cache
+def plan_form_class(part: str) -> type[PlanItemForm]:
+    """The form for one part of the plan's own fields: an edit form like an item's, on the plan itself."""
+    fields = forms.fields_for_model(
+        CarePlan, fields=PLAN_PARTS[part], formfield_callback=_form_field, labels=PLAN_LABELS
+    )
+    return type(
+        f"CarePlan{part.title().replace('-', '')}Form", (PlanItemForm,), {**fields, "model": CarePlan}
+    )
+
+
+class PlanStatusForm(forms.Form):
+    """Activate, hold, complete or revoke the plan; anything but activating says why."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    status = forms.ChoiceField(label="New status", choices=CarePlan.Status.choices)
+    reason = forms.CharField(
+        max_length=200,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Needed for anything but active: the team sees it in the plan header.",
+    )
+
+    def __init__(self, *args: Any, plan: CarePlan, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+
+    def rebased(self, *, seen: Any, current: CarePlan) -> PlanStatusForm:
+        initial = {**self.cleaned_data, "version": current.version}
+        return type(self)(initial=initial, plan=current, auto_id=self.auto_id)
 
 
 def initial_for(item: PlanItem) -> dict[str, Any]:
@@ -201,8 +252,9 @@ def conflict_between(*, seen: Any, current: PlanItem, form: forms.Form) -> Confl
     """
     model = type(current)
     shows_yours = isinstance(form, PlanItemForm)
+    compared = form.model_fields() if shows_yours else editable_fields(model)
     rows = []
-    for name in (*editable_fields(model), *STATUS_FIELDS):
+    for name in (*compared, *STATUS_FIELDS):
         field = model._meta.get_field(name)
         now = field.value_from_object(current)
         before = field.value_from_object(seen) if seen is not None else now

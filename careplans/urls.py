@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from careplans.views import plan as views
+from careplans.views import plan_details
 
 app_name = "careplans"
 
@@ -11,6 +12,9 @@ ITEM = "plans/<uuid:plan_id>/items/<slug:kind>/<int:item_id>/"
 
 urlpatterns = [
     path("plans/<uuid:plan_id>/", views.plan_detail, name="plan-detail"),
+    path("plans/<uuid:plan_id>/status/", plan_details.plan_status, name="plan-status"),
+    path("plans/<uuid:plan_id>/parts/<slug:part>/", plan_details.plan_part, name="plan-part"),
+    path("plans/<uuid:plan_id>/parts/<slug:part>/edit/", plan_details.plan_part_edit, name="plan-part-edit"),
     path("plans/<uuid:plan_id>/items/<slug:kind>/new/", views.item_new, name="item-new"),
     path(ITEM, views.item_detail, name="item-detail"),
     path(f"{ITEM}edit/", views.item_edit, name="item-edit"),

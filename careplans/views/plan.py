@@ -164,10 +164,12 @@ def _form_data(request: HttpRequest) -> QueryDict | None:
 
 
 def _page(
-    request: HtmxHttpRequest, plan_id: uuid.UUID, open_form: OpenForm | None = None, status: int = 200
+    request: HtmxHttpRequest, plan_id: uuid.UUID, open_form: Any = None, status: int = 200
 ) -> HttpResponse:
+    """The whole page; `open_form` is a form open on it (an `OpenForm`, or `plan_details.OpenPlanForm`)."""
     plan = get_plan_with_sections(request.user, plan_id)
-    context = {"plan": plan, "patient": plan.patient, "sections": plan_sections(plan), "open_form": open_form}
+    context = {"plan": plan, "patient": plan.patient, "sections": plan_sections(plan)}
+    context["plan_form" if hasattr(open_form, "part") else "open_form"] = open_form
     return render(request, PAGE, context, status=status)
 
 
