@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -21,6 +22,8 @@ from django.utils.text import capfirst
 
 from careplans.models import CarePlan, Goal, InformationRelease, PlanItem
 from careplans.services import PERSON_FIELDS, editable_fields
+from patients.models import RelatedPerson
+from patients.services import RELATED_PERSON_EDITABLE
 from teams.models import User
 from teams.selectors import team_members
 
@@ -149,6 +152,14 @@ def plan_form_class(part: str) -> type[PlanItemForm]:
     )
 
 
+# A caregiver or other related person, edited on the plan page like a section item.
+RelatedPersonForm: type[PlanItemForm] = type(
+    "RelatedPersonForm",
+    (PlanItemForm,),
+    {**forms.fields_for_model(RelatedPerson, fields=RELATED_PERSON_EDITABLE), "model": RelatedPerson},
+)
+
+
 class PlanStatusForm(forms.Form):
     """Activate, hold, complete or revoke the plan; anything but activating says why."""
 
@@ -170,9 +181,10 @@ class PlanStatusForm(forms.Form):
         return type(self)(initial=initial, plan=current, auto_id=self.auto_id)
 
 
-def initial_for(item: PlanItem) -> dict[str, Any]:
-    """The edit form's starting values: the item as it is now, and the version it is at."""
-    return {**forms.model_to_dict(item, fields=editable_fields(type(item))), "version": item.version}
+def initial_for(item: Any, *, fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """The edit form's starting values: the item as it is now (its editable `fields`), and its version."""
+    fields = editable_fields(type(item)) if fields is None else fields
+    return {**forms.model_to_dict(item, fields=fields), "version": item.version}
 
 
 class EndForm(forms.Form):

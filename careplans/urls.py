@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from careplans.views import plan as views
-from careplans.views import plan_details
+from careplans.views import plan_details, related_people
 
 app_name = "careplans"
 
@@ -15,6 +15,18 @@ urlpatterns = [
     path("plans/<uuid:plan_id>/status/", plan_details.plan_status, name="plan-status"),
     path("plans/<uuid:plan_id>/parts/<slug:part>/", plan_details.plan_part, name="plan-part"),
     path("plans/<uuid:plan_id>/parts/<slug:part>/edit/", plan_details.plan_part_edit, name="plan-part-edit"),
+    # Related people before the generic item URLs, which would take "related-person" for a kind of item.
+    path("plans/<uuid:plan_id>/items/related-person/new/", related_people.person_new, name="person-new"),
+    path(
+        "plans/<uuid:plan_id>/items/related-person/<int:item_id>/edit/",
+        related_people.person_edit,
+        name="person-edit",
+    ),
+    path(
+        "plans/<uuid:plan_id>/items/related-person/<int:item_id>/end/",
+        related_people.person_end,
+        name="person-end",
+    ),
     path("plans/<uuid:plan_id>/items/<slug:kind>/new/", views.item_new, name="item-new"),
     path(ITEM, views.item_detail, name="item-detail"),
     path(f"{ITEM}edit/", views.item_edit, name="item-edit"),

@@ -126,9 +126,16 @@ class RelatedPerson(VersionedRecord):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     status_reason = models.CharField(max_length=200, blank=True)
 
+    # As on care-plan items, so the plan page edits and ends related people the same way.
+    END_STATUSES = frozenset({Status.ENDED})
+
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "related people"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.relationship})"
+
+    @property
+    def is_ended(self) -> bool:
+        return self.status in self.END_STATUSES

@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower, Upper
 from django.http import Http404
 
-from patients.models import Patient
+from patients.models import Patient, RelatedPerson
 from teams.models import User
 from teams.selectors import team_ids_of
 
@@ -27,6 +27,18 @@ def get_patient_for_user(user: User, patient_id: uuid.UUID | str) -> Patient:
         return patients_visible_to(user).select_related("team", "organization").get(pk=patient_id)
     except (Patient.DoesNotExist, ValueError):
         raise Http404("No such patient") from None
+
+
+def get_related_person_for_user(
+    user: User, person_id: int | str, *, patient_id: uuid.UUID | str
+) -> RelatedPerson:
+    """One of the patient's related people, or 404 for outsiders and for another patient's person."""
+    try:
+        return RelatedPerson.objects.select_related("patient").get(
+            pk=person_id, patient_id=patient_id, patient__in=patients_visible_to(user)
+        )
+    except (RelatedPerson.DoesNotExist, ValueError):
+        raise Http404("No such person") from None
 
 
 def panel_for(user: User, *, query: str = "") -> QuerySet[Patient]:

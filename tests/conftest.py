@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from playwright.sync_api import expect
 
 from careplans.models import CarePlan
 from teams.models import CareRole, Team, User
@@ -23,6 +24,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+# Assertions wait up to 10 s rather than 5: on a busy two-core CI machine a debounced search can take longer.
+expect.set_options(timeout=10_000)
 
 
 @pytest.fixture(scope="session")

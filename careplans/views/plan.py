@@ -40,6 +40,7 @@ from careplans.selectors import (
     item_as_of_version,
 )
 from patients.models import RelatedPerson
+from patients.selectors import get_related_person_for_user
 from teams.records import StaleVersionError
 
 
@@ -98,11 +99,15 @@ def plan_sections(plan: CarePlan) -> dict[str, Section]:
 @never_cache
 def plan_detail(request: HtmxHttpRequest, plan_id: uuid.UUID) -> HttpResponse:
     """The whole care plan, in a fixed number of queries however large it grows."""
-    return _page(request, plan_id)
+    return whole_page(request, plan_id)
 
 
-# Editing items: each view checks access first, then binds its form and hands `_submit` one service call.
+# Editing items: each view checks access first, then binds its form and hands `submit_form` one service call.
 PAGE = "careplans/plan_detail.html"
+# What a form on the page can edit: the section items, and the patient's related people
+# (careplans.views.related_people), which the page shows and edits the same way.
+RELATED_PERSON = "related-person"
+FORM_KINDS: dict[str, Any] = {**PLAN_ITEM_MODELS, RELATED_PERSON: RelatedPerson}
 
 
 @dataclass
@@ -119,7 +124,7 @@ class OpenForm:
 
     @property
     def model(self) -> type[PlanItem]:
-        return PLAN_ITEM_MODELS[self.kind]
+        return FORM_KINDS[self.kind]
 
     @property
     def dom_id(self) -> str:
@@ -142,10 +147,12 @@ def _item_model(kind: str) -> type[PlanItem]:
 
 def _section(model: type[PlanItem]) -> str:
     """The key of an item type's section in `plan_sections`; with hyphens, its DOM id and partial name."""
+    if model is RelatedPerson:
+        return "related_people"
     return model._meta.get_field("plan").remote_field.related_name
 
 
-def _plan_and_item(
+def plan_and_item(
     request: HtmxHttpRequest, plan_id: uuid.UUID, kind: str, item_id: int
 ) -> tuple[CarePlan, PlanItem]:
     """The plan and one of its items, or 404: for outsiders, and for an item of another plan."""
@@ -154,16 +161,24 @@ def _plan_and_item(
     return plan, get_item_for_user(request.user, model, item_id, plan_id=plan.pk)
 
 
-def _ids(kind: str, item: PlanItem | None = None) -> str:
+def plan_and_person(
+    request: HtmxHttpRequest, plan_id: uuid.UUID, person_id: int
+) -> tuple[CarePlan, RelatedPerson]:
+    """The plan and one of its patient's related people, or 404 as for items."""
+    plan = get_plan_for_user(request.user, plan_id)
+    return plan, get_related_person_for_user(request.user, person_id, patient_id=plan.patient_id)
+
+
+def field_ids(kind: str, item: PlanItem | None = None) -> str:
     """Field ids unique on the page, where several forms may be open at once."""
     return f"{kind}-{item.pk if item else 'new'}-%s"
 
 
-def _form_data(request: HttpRequest) -> QueryDict | None:
+def form_data(request: HttpRequest) -> QueryDict | None:
     return request.POST if request.method == "POST" else None
 
 
-def _page(
+def whole_page(
     request: HtmxHttpRequest, plan_id: uuid.UUID, open_form: Any = None, status: int = 200
 ) -> HttpResponse:
     """The whole page; `open_form` is a form open on it (an `OpenForm`, or `plan_details.OpenPlanForm`)."""
@@ -173,7 +188,7 @@ def _page(
     return render(request, PAGE, context, status=status)
 
 
-def _submit(
+def submit_form(
     request: HtmxHttpRequest, open_form: OpenForm, save: Callable[[dict[str, Any]], PlanItem]
 ) -> HttpResponse:
     """Run `save` (one service call) on a valid POST; answer with the section, or the form again.
@@ -196,7 +211,7 @@ def _submit(
             return _saved(request, open_form.plan.pk, item)
     status = 409 if open_form.conflict else 422 if open_form.form.errors else 200
     if not request.htmx:
-        return _page(request, open_form.plan.pk, open_form, status=status)
+        return whole_page(request, open_form.plan.pk, open_form, status=status)
     partial = "item-form" if request.method == "POST" else open_form.wrapper
     context = {
         "plan": open_form.plan,
@@ -228,9 +243,9 @@ def item_new(request: HtmxHttpRequest, plan_id: uuid.UUID, kind: str) -> HttpRes
     """Add an item to a section."""
     model = _item_model(kind)
     plan = get_plan_for_user(request.user, plan_id)
-    form = item_form_class(model)(_form_data(request), plan=plan, actor=request.user, auto_id=_ids(kind))
+    form = item_form_class(model)(form_data(request), plan=plan, actor=request.user, auto_id=field_ids(kind))
     open_form = OpenForm(plan=plan, kind=kind, mode="add", form=form, action=request.path)
-    return _submit(
+    return submit_form(
         request,
         open_form,
         lambda data: services.add_plan_item(plan=plan, model=model, actor=request.user, values=form.values()),
@@ -241,12 +256,12 @@ def item_new(request: HtmxHttpRequest, plan_id: uuid.UUID, kind: str) -> HttpRes
 @require_http_methods(["GET", "POST"])
 def item_edit(request: HtmxHttpRequest, plan_id: uuid.UUID, kind: str, item_id: int) -> HttpResponse:
     """Change an item's fields, refusing to overwrite a version saved since the form was opened."""
-    plan, item = _plan_and_item(request, plan_id, kind, item_id)
+    plan, item = plan_and_item(request, plan_id, kind, item_id)
     form = item_form_class(type(item))(
-        _form_data(request), initial=initial_for(item), plan=plan, item=item, auto_id=_ids(kind, item)
+        form_data(request), initial=initial_for(item), plan=plan, item=item, auto_id=field_ids(kind, item)
     )
     open_form = OpenForm(plan=plan, kind=kind, mode="edit", form=form, action=request.path, item=item)
-    return _submit(
+    return submit_form(
         request,
         open_form,
         lambda data: services.update_plan_item(
@@ -259,12 +274,12 @@ def item_edit(request: HtmxHttpRequest, plan_id: uuid.UUID, kind: str, item_id: 
 @require_http_methods(["GET", "POST"])
 def item_end(request: HtmxHttpRequest, plan_id: uuid.UUID, kind: str, item_id: int) -> HttpResponse:
     """End, resolve or retire an item, with a reason; it stays on record in the section's Ended list."""
-    plan, item = _plan_and_item(request, plan_id, kind, item_id)
+    plan, item = plan_and_item(request, plan_id, kind, item_id)
     form = EndForm(
-        _form_data(request), initial={"version": item.version}, item=item, auto_id=_ids(kind, item)
+        form_data(request), initial={"version": item.version}, item=item, auto_id=field_ids(kind, item)
     )
     open_form = OpenForm(plan=plan, kind=kind, mode="end", form=form, action=request.path, item=item)
-    return _submit(
+    return submit_form(
         request,
         open_form,
         lambda data: services.end_plan_item(
@@ -281,12 +296,12 @@ def item_end(request: HtmxHttpRequest, plan_id: uuid.UUID, kind: str, item_id: i
 @require_http_methods(["GET", "POST"])
 def item_reopen(request: HtmxHttpRequest, plan_id: uuid.UUID, kind: str, item_id: int) -> HttpResponse:
     """Bring an ended item back into the living plan, with a reason."""
-    plan, item = _plan_and_item(request, plan_id, kind, item_id)
+    plan, item = plan_and_item(request, plan_id, kind, item_id)
     form = ReopenForm(
-        _form_data(request), initial={"version": item.version}, item=item, auto_id=_ids(kind, item)
+        form_data(request), initial={"version": item.version}, item=item, auto_id=field_ids(kind, item)
     )
     open_form = OpenForm(plan=plan, kind=kind, mode="reopen", form=form, action=request.path, item=item)
-    return _submit(
+    return submit_form(
         request,
         open_form,
         lambda data: services.reopen_plan_item(
@@ -299,7 +314,10 @@ def item_reopen(request: HtmxHttpRequest, plan_id: uuid.UUID, kind: str, item_id
 @require_GET
 def item_detail(request: HtmxHttpRequest, plan_id: uuid.UUID, kind: str, item_id: int) -> HttpResponse:
     """One item's row or card as the page shows it: what "Cancel" puts back in place of a form."""
-    plan, item = _plan_and_item(request, plan_id, kind, item_id)
+    if kind == RELATED_PERSON:
+        plan, item = plan_and_person(request, plan_id, item_id)
+    else:
+        plan, item = plan_and_item(request, plan_id, kind, item_id)
     if not request.htmx:
         return redirect(f"{reverse('careplans:plan-detail', args=[plan.pk])}#{kind}-{item.pk}")
     plan = get_plan_with_sections(request.user, plan_id)

@@ -32,7 +32,7 @@ from careplans.forms import (
 )
 from careplans.models import CarePlan
 from careplans.selectors import get_plan_for_user, item_as_of_version
-from careplans.views.plan import PAGE, HtmxHttpRequest, _page
+from careplans.views.plan import PAGE, HtmxHttpRequest, whole_page
 from teams.records import StaleVersionError
 
 # The partial of the plan page that shows each part; the plan's status sits in its summary.
@@ -69,14 +69,14 @@ def _respond(
 ) -> HttpResponse:
     status = 409 if open_form and open_form.conflict else 422 if open_form and open_form.form.errors else 200
     if not request.htmx:
-        return _page(request, plan.pk, open_form, status=status)
+        return whole_page(request, plan.pk, open_form, status=status)
     # Shown as saved (or put back by "Cancel"): the part takes the focus, as an item's row does.
     focus_part = _partial(part) if open_form is None else None
     context = {"plan": plan, "patient": plan.patient, "plan_form": open_form, "focus_part": focus_part}
     return render(request, f"{PAGE}#{_partial(part)}", context, status=status)
 
 
-def _submit(
+def submit_plan_form(
     request: HtmxHttpRequest,
     plan: CarePlan,
     open_form: OpenPlanForm,
@@ -124,7 +124,7 @@ def plan_part_edit(request: HtmxHttpRequest, plan_id: uuid.UUID, part: str) -> H
     initial = {**model_to_dict(plan, fields=PLAN_PARTS[part]), "version": plan.version}
     data = request.POST if request.method == "POST" else None
     form = plan_form_class(part)(data, initial=initial, plan=plan, item=plan, auto_id=f"plan-{part}-%s")
-    return _submit(
+    return submit_plan_form(
         request,
         plan,
         OpenPlanForm(part=part, form=form, action=request.path),
@@ -142,7 +142,7 @@ def plan_status(request: HtmxHttpRequest, plan_id: uuid.UUID) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     initial = {"version": plan.version, "status": plan.status}
     form = PlanStatusForm(data, initial=initial, plan=plan, auto_id="plan-status-%s")
-    return _submit(
+    return submit_plan_form(
         request,
         plan,
         OpenPlanForm(part="status", form=form, action=request.path),
