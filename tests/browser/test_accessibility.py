@@ -32,7 +32,8 @@ def test_every_page_passes_axe(page, live_server, nurse, care_plan):
 
     page.get_by_label("Username").fill(nurse.username)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    with page.expect_navigation():  # to the loaded page: htmx binds its triggers on load
+        page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(live_server.url + reverse("home"))
     assert serious_violations(page) == [], "home page"
 

@@ -27,7 +27,8 @@ def open_plan(page: Page, live_server, plan: CarePlan, username: str) -> None:
     page.goto(f"{live_server.url}{reverse('login')}?next={plan_url}")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    with page.expect_navigation():  # to the loaded page: htmx binds its triggers on load
+        page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1, name="Lovelace, Ada")).to_be_visible()
 
 

@@ -83,7 +83,8 @@ def test_a_nurse_signs_in_finds_her_patient_and_reads_the_plan(page: Page, live_
     expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
     page.get_by_label("Username").fill("nina.nurse")
     page.get_by_label("Password").fill("correct horse battery staple")
-    page.get_by_role("button", name="Sign in").click()
+    with page.expect_navigation():  # to the loaded page: htmx binds its triggers on load
+        page.get_by_role("button", name="Sign in").click()
 
     expect(page.get_by_role("heading", name="Your patients")).to_be_visible()
     expect(page.get_by_text("Signed in as")).to_contain_text("Nina Nurse, RN")

@@ -22,7 +22,8 @@ def sign_in(page: Page, live_server, username: str) -> None:
     page.goto(f"{live_server.url}/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill("correct horse battery staple")
-    page.get_by_role("button", name="Sign in").click()
+    with page.expect_navigation():  # to the loaded page: htmx binds its triggers on load
+        page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1, name="Your worklist")).to_be_visible()
 
 
