@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,3 +155,12 @@ def test_every_variable_the_settings_read_is_documented_in_env_example_and_readm
     assert "SECRET_KEY" in variables
     assert {v for v in variables if not re.search(rf"^#? ?{v}=", env_example, re.M)} == set()
     assert {v for v in variables if f"`{v}`" not in readme} == set()
+
+
+def test_every_long_running_service_has_a_healthcheck():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+
+    running = {name for name, service in services.items() if service.get("restart") != "no"}
+    assert running == {"web", "worker", "beat", "db", "redis"}
+    assert {name for name in running if "healthcheck" in services[name]} >= {"web", "worker", "db", "redis"}
+    assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
