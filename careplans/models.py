@@ -259,6 +259,14 @@ class Goal(PlanItem, Responsibility):
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [
+            # The reminder sweep (careplans.reminders) reads open goals by review date.
+            models.Index(
+                fields=["next_review_on"],
+                condition=Q(status__in=["proposed", "active", "on_hold"]),
+                name="open_goal_review",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.description
@@ -378,7 +386,10 @@ class ActionStep(PlanItem, Responsibility):
                 fields=["responsible_member", "due_date"],
                 condition=Q(status__in=["planned", "in_progress"]),
                 name="open_steps_by_member",
-            )
+            ),
+            models.Index(
+                fields=["due_date"], condition=Q(status__in=["planned", "in_progress"]), name="open_steps_due"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -577,6 +588,13 @@ class CommunityService(PlanItem, Responsibility):
     class Meta:
         ordering = ["category", "organization_name", "id"]
         verbose_name_plural = "community services"
+        indexes = [
+            models.Index(
+                fields=["next_review_on"],
+                condition=Q(status__in=["recommended", "referred", "active"]),
+                name="open_service_review",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.organization_name} ({self.get_category_display()})"
@@ -729,3 +747,106 @@ PLAN_ITEM_MODELS: dict[str, type[PlanItem]] = {
     "information-release": InformationRelease,
     "education": EducationTopic,
 }
+
+
+@pgtrigger.register(pgtrigger.Protect(name="never_deleted", operation=pgtrigger.Delete))
+class EmailDigest(models.Model):
+    """One person's email for one day, listing every notification not yet emailed to them.
+
+    Its state makes sending happen once: a sender claims the row (pending -> sending) in a
+    committed transaction before it talks to the mail server, so a re-delivered task finds the
+    claim and sends nothing. See `careplans.reminders.send_digest`.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENDING = "sending", "Being sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Gave up after repeated mail server errors"
+        UNCERTAIN = "uncertain", "Interrupted while sending; not sent again"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "day"], name="one_digest_per_person_per_day")
+        ]
+        indexes = [
+            models.Index(
+                fields=["status"], condition=Q(status__in=["pending", "sending"]), name="digest_open"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Digest for {self.recipient} on {self.day}: {self.get_status_display()}"
+
+
+@pgtrigger.register(pgtrigger.Protect(name="never_deleted", operation=pgtrigger.Delete))
+class Notification(models.Model):
+    """Something one person should know or do: a reminder, an escalation, a mention, a change to their item.
+
+    `key` makes creating it idempotent: (kind, item, due date or version, recipient). Notifications
+    are read in the app (badge and list) and emailed in that person's daily digest.
+    """
+
+    class Kind(models.TextChoices):
+        DUE_SOON = "due_soon", "Due soon"
+        OVERDUE = "overdue", "Overdue"
+        ESCALATION = "escalation", "Overdue: escalated"
+        MENTION = "mention", "Mentioned you"
+        ITEM_CHANGED = "item_changed", "Your item changed"
+
+    class Subject(models.TextChoices):
+        PLAN_REVIEW = "plan_review", "Plan review"
+        GOAL_REVIEW = "goal_review", "Goal review"
+        SERVICE_REVIEW = "service_review", "Community service review"
+        ACTION_STEP = "action_step", "Action step"
+        COMMENT = "comment", "Comment"
+        PLAN_ITEM = "plan_item", "Plan item"
+
+    key = models.CharField(max_length=200, unique=True)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    subject = models.CharField(max_length=20, choices=Subject.choices)
+    plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="+")
+    item_kind = models.CharField(max_length=30, blank=True, help_text="The item's kind as used in URLs.")
+    item_id = models.BigIntegerField(null=True, blank=True)
+    due_on = models.DateField(null=True, blank=True)
+    text = models.CharField(max_length=300)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    digest = models.ForeignKey(
+        EmailDigest, on_delete=models.PROTECT, null=True, blank=True, related_name="notifications"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["recipient", "-created_at"],
+                condition=Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
+            models.Index(
+                fields=["recipient"], condition=Q(digest__isnull=True), name="notification_not_emailed"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from careplans import reminders
 from careplans.models import (
     CarePlan,
     Goal,
@@ -103,6 +104,7 @@ def update_plan_item(
     locked = lock_at_version(item, expected_version=expected_version)
     with history_context(actor=actor, reason=reason):
         apply_changes(locked, actor=actor, changes=changes, editable=editable_fields(type(item)))
+    reminders.notify_responsible_of_change(item=locked, actor=actor, what="changed")
     return locked
 
 
@@ -117,7 +119,9 @@ def end_plan_item(*, item: I, expected_version: int, actor: User, status: str, r
     locked = lock_at_version(item, expected_version=expected_version)
     if locked.is_ended:
         raise ValidationError({"status": "This item has already ended."})
-    return _set_status(locked, actor=actor, status=status, reason=reason)
+    _set_status(locked, actor=actor, status=status, reason=reason)
+    reminders.notify_responsible_of_change(item=locked, actor=actor, what="ended")
+    return locked
 
 
 @transaction.atomic
@@ -146,7 +150,9 @@ def reopen_plan_item(*, item: I, expected_version: int, actor: User, reason: str
     locked = lock_at_version(item, expected_version=expected_version)
     if not locked.is_ended:
         raise ValidationError({"status": "This item is not ended."})
-    return _set_status(locked, actor=actor, status=locked.OPEN_STATUS, reason=reason)
+    _set_status(locked, actor=actor, status=locked.OPEN_STATUS, reason=reason)
+    reminders.notify_responsible_of_change(item=locked, actor=actor, what="reopened")
+    return locked
 
 
 def _set_status(item: I, *, actor: User, status: str, reason: str) -> I:

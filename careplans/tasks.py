@@ -5,9 +5,34 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from careplans import services
+from careplans import reminders, services
+from config.celery import enqueue
 
 
 @shared_task
 def expire_information_releases() -> int:
     return services.expire_information_releases(today=timezone.localdate())
+
+
+@shared_task
+def sweep_reminders() -> int:
+    """Reminders and escalations for what is due now, then the digests due to go out."""
+    created = reminders.sweep_reminders(today=timezone.localdate())
+    for digest_id in reminders.digests_to_send(now=timezone.now()):
+        enqueue(send_digest, digest_id)
+    return created
+
+
+# Sending is idempotent (the digest is claimed before the mail server is contacted), so late
+# acknowledgement is safe: a worker killed mid-task has its message re-delivered.
+@shared_task(
+    bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=reminders.MAX_SEND_ATTEMPTS - 1
+)
+def send_digest(self, digest_id: int) -> str:
+    try:
+        return reminders.send_digest(digest_id=digest_id)
+    except reminders.TRANSIENT_MAIL_ERRORS as error:
+        if self.request.retries >= self.max_retries:
+            reminders.give_up_on_digest(digest_id=digest_id, error=error)
+            raise
+        raise self.retry(exc=error, countdown=min(30 * 2**self.request.retries, 3600)) from error

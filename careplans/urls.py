@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.urls import path
 
+from careplans.views import notifications, plan_details, related_people
 from careplans.views import plan as views
-from careplans.views import plan_details, related_people
 
 app_name = "careplans"
 
@@ -11,6 +11,11 @@ app_name = "careplans"
 ITEM = "plans/<uuid:plan_id>/items/<slug:kind>/<int:item_id>/"
 
 urlpatterns = [
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/badge/", notifications.notification_badge, name="notification-badge"),
+    path("notifications/read-all/", notifications.notifications_read_all, name="notifications-read-all"),
+    path("notifications/<int:notification_id>/", notifications.notification_open, name="notification-open"),
+    path("account/notifications/", notifications.notification_preferences, name="notification-preferences"),
     path("plans/<uuid:plan_id>/", views.plan_detail, name="plan-detail"),
     path("plans/<uuid:plan_id>/status/", plan_details.plan_status, name="plan-status"),
     path("plans/<uuid:plan_id>/parts/<slug:part>/", plan_details.plan_part, name="plan-part"),

@@ -7,6 +7,7 @@ Redis; with it, real workers and beat are used.
 
 from __future__ import annotations
 
+import logging
 import os
 
 import pghistory
@@ -28,4 +29,24 @@ app = Celery("careweave", task_cls=HistoryTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-__all__ = ["app"]
+logger = logging.getLogger(__name__)
+
+
+def enqueue(task, *args) -> None:
+    """Send a task once the current transaction commits, without ever failing the caller.
+
+    If the broker is down the error is logged and the work waits: every task sent this way is
+    also found again by a state-based sweep (for example `careplans.tasks.sweep_reminders`).
+    """
+    from django.db import transaction
+
+    def send() -> None:
+        try:
+            task.delay(*args)
+        except Exception:  # kombu raises several kinds of connection error
+            logger.exception("Could not queue %s%r; the next sweep will pick it up.", task.name, args)
+
+    transaction.on_commit(send)
+
+
+__all__ = ["app", "enqueue"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -53,6 +54,9 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_NAME = env_str("SITE_NAME", "Careweave")
+# The address people open Careweave at, for links in emails.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+SITE_DOMAIN = urlsplit(SITE_URL).hostname or "localhost"
 
 INSTALLED_APPS = [
     "pghistory.admin",  # before django.contrib.admin: its templates add history links to change forms
@@ -186,7 +190,24 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A broker that is down must not hold a web request for long: publishing fails fast, and the
+# state-based sweeps do the missed work when it is back (careplans.reminders).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # An unacknowledged (acks_late) task is re-delivered after this long if its worker died.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 60 * 60),
+    "socket_connect_timeout": 2,
+}
+# Daily digests go out at the first sweep at or after this local hour.
+DIGEST_HOUR = env_int("DIGEST_HOUR", 7)
 CELERY_BEAT_SCHEDULE = {
+    # Every hour at :05: reminders for plan, goal and service reviews and action steps due soon or
+    # overdue, escalations, then today's digests. State-based: a missed hour or day is caught up at once.
+    "sweep-reminders": {
+        "task": "careplans.tasks.sweep_reminders",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 50 * 60},
+    },
     # 00:15 every night: releases of information past their expiry date stop covering disclosures.
     "expire-information-releases": {
         "task": "careplans.tasks.expire_information_releases",

@@ -12,6 +12,14 @@ class User(AbstractUser):
 
     credentials = models.CharField(max_length=40, blank=True, help_text="For example RN, MD, LCSW.")
     phone = models.CharField(max_length=40, blank=True)
+    email_digest = models.BooleanField(
+        "email me a daily digest",
+        default=True,
+        help_text="One email a day listing your reminders and notifications that you have not been emailed.",
+    )
+    notify_on_changes = models.BooleanField(
+        "tell me when someone changes an item I am responsible for", default=True
+    )
 
     def __str__(self) -> str:
         name = self.get_full_name() or self.username
@@ -66,6 +74,10 @@ class Team(VersionedRecord):
     )
     high_risk_review_interval_days = models.PositiveSmallIntegerField(
         default=30, help_text="Time between plan reviews for high-risk patients."
+    )
+    escalate_after_days = models.PositiveSmallIntegerField(
+        default=14,
+        help_text="Days overdue after which a reminder also goes to the team lead and the patient's physician.",
     )
 
     class Meta:
