@@ -14,13 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from bench.floors import render_floor_pdf
+from careplans import reminders
 from careplans.models import PLAN_ITEM_MODELS, CarePlan
 from careplans.scale import LEAD_USERNAME, NURSE_USERNAME, ORGANIZATION_SLUG
 from patients.models import Patient
@@ -146,7 +148,6 @@ def measure(subjects: Subjects, *, rounds: int, warmup: int) -> Measured:
         pages["pdf_typical_ms"] = _page(nurse, reverse("careplans:plan-pdf", args=[subjects.typical.pk]))
     except NoReverseMatch:
         skipped["pdf_typical_ms"] = "no URL named careplans:plan-pdf yet (issue 6)"
-    skipped["review_sweep_s"] = "no review-reminder sweep yet (issue 5)"
 
     queries, explain = {}, {}
     for key, get in pages.items():
@@ -162,6 +163,7 @@ def measure(subjects: Subjects, *, rounds: int, warmup: int) -> Measured:
         "search_query_lead_ms": lambda: list(panel_for(subjects.lead, query=subjects.name)[:101]),
     }
     samples = _rounds(timed, rounds=rounds, warmup=warmup)
+    samples["review_sweep_s"] = _sweep_seconds(rounds=max(3, rounds // 3))
     figures: dict[str, float | None] = {key: statistics.median(values) for key, values in samples.items()}
     figures["plan_typical_queries"] = queries["plan_typical"]
     figures["plan_large_queries"] = queries["plan_large"]
@@ -180,6 +182,19 @@ def measure(subjects: Subjects, *, rounds: int, warmup: int) -> Measured:
         "home_lead_ms": f"panel of {subjects.panel['lead']:,}",
     }
     return Measured(figures, samples, queries, notes, skipped, explain)
+
+
+def _sweep_seconds(*, rounds: int) -> list[float]:
+    """The hourly reminder sweep over the whole database, each round rolled back so each does the full work."""
+    today = timezone.localdate()
+    samples = []
+    for _ in range(rounds + 1):
+        with transaction.atomic():
+            started = time.perf_counter()
+            reminders.sweep_reminders(today=today)
+            samples.append(round(time.perf_counter() - started, 3))
+            transaction.set_rollback(True)
+    return samples[1:]
 
 
 def _rounds(targets: dict[str, Callable[[], Any]], *, rounds: int, warmup: int) -> dict[str, list[float]]:

@@ -31,6 +31,32 @@ class RiskTier(models.TextChoices):
     HIGH = "high", "High risk"
 
 
+class ReminderStage(models.IntegerChoices):
+    """How far the reminder sweep (careplans.reminders) has gone for a due date; back to NONE when the date moves."""
+
+    NONE = 0, "No reminder yet"
+    DUE_SOON = 1, "Due-soon reminder sent"
+    OVERDUE = 2, "Overdue reminder sent"
+    ESCALATED = 3, "Escalated"
+
+
+def reminder_stage_field() -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(
+        choices=ReminderStage.choices, default=ReminderStage.NONE, editable=False
+    )
+
+
+def restart_reminders_when(date_field: str) -> pgtrigger.Trigger:
+    """A new due date starts its reminders over, however the date was changed (services, bulk updates, SQL)."""
+    return pgtrigger.Trigger(
+        name="restart_reminders",
+        when=pgtrigger.Before,
+        operation=pgtrigger.Update,
+        condition=pgtrigger.Condition(f'OLD."{date_field}" IS DISTINCT FROM NEW."{date_field}"'),
+        func="NEW.reminder_stage := 0; RETURN NEW;",
+    )
+
+
 @tracked
 class CarePlan(VersionedRecord):
     """The patient's one shared, living care plan (FHIR CarePlan, intent "plan")."""
@@ -61,6 +87,8 @@ class CarePlan(VersionedRecord):
         null=True, blank=True, help_text="Leave empty to use the team's default for the risk tier."
     )
     next_review_due = models.DateField(null=True, blank=True)
+    reminder_stage = reminder_stage_field()
+    HISTORY_EXCLUDE = ("reminder_stage",)
     next_review_reason = models.CharField(
         max_length=200, blank=True, help_text="Why the next review date was set by hand, if it was."
     )
@@ -77,7 +105,13 @@ class CarePlan(VersionedRecord):
     class Meta:
         indexes = [
             models.Index(fields=["next_review_due"], condition=Q(status="active"), name="plan_review_due"),
+            models.Index(
+                fields=["next_review_due"],
+                condition=Q(status="active", reminder_stage__lt=3),
+                name="plan_review_reminders",
+            ),
         ]
+        triggers = [restart_reminders_when("next_review_due")]
 
     def __str__(self) -> str:
         return f"Care plan for {self.patient}"
@@ -255,18 +289,21 @@ class Goal(PlanItem, Responsibility):
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
     barriers = models.TextField(blank=True, help_text="What might get in the way.")
     next_review_on = models.DateField(null=True, blank=True)
+    reminder_stage = reminder_stage_field()
     problems = models.ManyToManyField(Problem, through="GoalProblem", related_name="goals", blank=True)
+    HISTORY_EXCLUDE = ("reminder_stage",)
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
-            # The reminder sweep (careplans.reminders) reads open goals by review date.
+            # The reminder sweep (careplans.reminders) reads open goals whose review reminders are not done.
             models.Index(
                 fields=["next_review_on"],
-                condition=Q(status__in=["proposed", "active", "on_hold"]),
-                name="open_goal_review",
+                condition=Q(status__in=["proposed", "active", "on_hold"], reminder_stage__lt=3),
+                name="goal_review_reminders",
             )
         ]
+        triggers = [restart_reminders_when("next_review_on")]
 
     def __str__(self) -> str:
         return self.description
@@ -377,7 +414,9 @@ class ActionStep(PlanItem, Responsibility):
     )
     description = models.TextField(help_text="What will be done, in plain words.")
     due_date = models.DateField()
+    reminder_stage = reminder_stage_field()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
+    HISTORY_EXCLUDE = ("reminder_stage",)
 
     class Meta:
         ordering = ["due_date", "id"]
@@ -388,9 +427,12 @@ class ActionStep(PlanItem, Responsibility):
                 name="open_steps_by_member",
             ),
             models.Index(
-                fields=["due_date"], condition=Q(status__in=["planned", "in_progress"]), name="open_steps_due"
+                fields=["due_date"],
+                condition=Q(status__in=["planned", "in_progress"], reminder_stage__lt=3),
+                name="step_reminders",
             ),
         ]
+        triggers = [restart_reminders_when("due_date")]
 
     def __str__(self) -> str:
         return self.description
@@ -583,7 +625,9 @@ class CommunityService(PlanItem, Responsibility):
     )
     referred_on = models.DateField(null=True, blank=True)
     next_review_on = models.DateField(null=True, blank=True)
+    reminder_stage = reminder_stage_field()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.RECOMMENDED)
+    HISTORY_EXCLUDE = ("reminder_stage",)
 
     class Meta:
         ordering = ["category", "organization_name", "id"]
@@ -591,10 +635,11 @@ class CommunityService(PlanItem, Responsibility):
         indexes = [
             models.Index(
                 fields=["next_review_on"],
-                condition=Q(status__in=["recommended", "referred", "active"]),
-                name="open_service_review",
+                condition=Q(status__in=["recommended", "referred", "active"], reminder_stage__lt=3),
+                name="service_review_reminders",
             )
         ]
+        triggers = [restart_reminders_when("next_review_on")]
 
     def __str__(self) -> str:
         return f"{self.organization_name} ({self.get_category_display()})"

@@ -18,7 +18,7 @@ import datetime
 import logging
 import smtplib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -38,9 +38,10 @@ from careplans.models import (
     Goal,
     Notification,
     PlanItem,
+    ReminderStage,
     ResponsibleParty,
 )
-from teams.models import CareRole, Membership, User
+from teams.models import CareRole, Membership, Team, User
 
 logger = logging.getLogger(__name__)
 
@@ -60,15 +61,24 @@ TRANSIENT_MAIL_ERRORS = (smtplib.SMTPException, OSError)
 
 @dataclass(frozen=True)
 class Due:
-    """One due thing found by the sweep, before its recipients are known."""
+    """One item the sweep must act on: its due date, how far its reminders have gone, who is responsible."""
 
     subject: str
+    model: type
+    pk: object
     plan: CarePlan
     due_on: datetime.date
+    stage: int
     item_kind: str = ""
-    item_id: int | None = None
     label: str = ""
     responsible_id: int | None = None
+
+    def target_stage(self, today: datetime.date) -> int:
+        if self.due_on >= today:
+            return ReminderStage.DUE_SOON
+        if (today - self.due_on).days > self.plan.patient.team.escalate_after_days:
+            return ReminderStage.ESCALATED
+        return ReminderStage.OVERDUE
 
 
 def notification_key(kind: str, subject: str, ref: object, due_or_version: object, recipient_id: int) -> str:
@@ -76,58 +86,84 @@ def notification_key(kind: str, subject: str, ref: object, due_or_version: objec
 
 
 # --- The sweep -------------------------------------------------------------------------------------
+# Each subject is read with one query that only matches rows whose reminders must move on:
+# not reminded and inside the window, reminded "due soon" and now overdue, or overdue and now past the
+# earliest escalation limit. A partial index on the date (open rows, stage < escalated) serves it, so
+# an hourly run reads only what changed since the last one, and a run after downtime catches up at once.
 
 
-def _due_plan_reviews(horizon: datetime.date) -> Iterator[Due]:
-    plans = CarePlan.objects.filter(
-        status=CarePlan.Status.ACTIVE, next_review_due__lte=horizon
-    ).select_related("patient__team")
-    for plan in plans:
-        yield Due(
-            Notification.Subject.PLAN_REVIEW,
-            plan,
-            plan.next_review_due,
-            label="Plan review",
-            responsible_id=plan.responsible_member_id,
-        )
-
-
-def open_statuses(model: type[PlanItem]) -> list[str]:
-    """Listed, not negated, so PostgreSQL can use the partial indexes on open items."""
+def open_statuses(model: type) -> list[str]:
+    """Listed, not negated, so PostgreSQL can use the partial indexes on open rows."""
+    if model is CarePlan:
+        return [CarePlan.Status.ACTIVE]
     return sorted(set(model.Status.values) - model.END_STATUSES)
 
 
-def _due_items(
-    model: type[PlanItem], date_field: str, subject: str, kind: str, horizon: datetime.date
-) -> Iterator[Due]:
-    items = model.objects.filter(
-        status__in=open_statuses(model),
-        plan__status=CarePlan.Status.ACTIVE,
-        **{f"{date_field}__lte": horizon},
-    ).select_related("plan__patient__team")
-    for item in items:
-        responsible = (
-            item.responsible_member_id if item.responsible_party == ResponsibleParty.TEAM_MEMBER else None
+def _moving_on(date_field: str, *, today: datetime.date, window: int, escalate_after: int) -> Q:
+    return (
+        Q(
+            reminder_stage=ReminderStage.NONE,
+            **{f"{date_field}__lte": today + datetime.timedelta(days=window)},
         )
-        yield Due(subject, item.plan, getattr(item, date_field), kind, item.pk, str(item), responsible)
+        | Q(reminder_stage=ReminderStage.DUE_SOON, **{f"{date_field}__lt": today})
+        | Q(
+            reminder_stage=ReminderStage.OVERDUE,
+            **{f"{date_field}__lt": today - datetime.timedelta(days=escalate_after)},
+        )
+    )
+
+
+SUBJECTS = [
+    # subject, model, date field, kind in URLs
+    (Notification.Subject.PLAN_REVIEW, CarePlan, "next_review_due", ""),
+    (Notification.Subject.GOAL_REVIEW, Goal, "next_review_on", "goal"),
+    (Notification.Subject.SERVICE_REVIEW, CommunityService, "next_review_on", "community-service"),
+    (Notification.Subject.ACTION_STEP, ActionStep, "due_date", "action-step"),
+]
+
+
+def due_rows(
+    model: type, date_field: str, *, today: datetime.date, window: int, escalate_after: int
+) -> QuerySet:
+    """The rows of one subject whose reminders may have to move on."""
+    moving = _moving_on(date_field, today=today, window=window, escalate_after=escalate_after)
+    if model is CarePlan:
+        return CarePlan.objects.filter(moving, status=CarePlan.Status.ACTIVE).select_related("patient__team")
+    return model.objects.filter(
+        moving, status__in=open_statuses(model), plan__status=CarePlan.Status.ACTIVE
+    ).select_related("plan__patient__team")
 
 
 def find_due(today: datetime.date) -> list[Due]:
-    """Everything due within its reminder window or overdue, as of `today`: four indexed queries."""
-    horizon = lambda subject: today + datetime.timedelta(days=DUE_SOON_DAYS[subject])  # noqa: E731
-    S = Notification.Subject
-    return [
-        *_due_plan_reviews(horizon(S.PLAN_REVIEW)),
-        *_due_items(Goal, "next_review_on", S.GOAL_REVIEW, "goal", horizon(S.GOAL_REVIEW)),
-        *_due_items(
-            CommunityService,
-            "next_review_on",
-            S.SERVICE_REVIEW,
-            "community-service",
-            horizon(S.SERVICE_REVIEW),
-        ),
-        *_due_items(ActionStep, "due_date", S.ACTION_STEP, "action-step", horizon(S.ACTION_STEP)),
-    ]
+    """Everything whose reminders must move on as of `today`: one indexed query per subject."""
+    escalate_after = min(Team.objects.values_list("escalate_after_days", flat=True), default=0)
+    found = []
+    for subject, model, date_field, item_kind in SUBJECTS:
+        window = DUE_SOON_DAYS[subject]
+        for row in due_rows(model, date_field, today=today, window=window, escalate_after=escalate_after):
+            if model is CarePlan:
+                plan, responsible, label = row, row.responsible_member_id, "Plan review"
+            else:
+                plan, label = row.plan, f"{Notification.Subject(subject).label}: {row}"
+                responsible = (
+                    row.responsible_member_id
+                    if row.responsible_party == ResponsibleParty.TEAM_MEMBER
+                    else None
+                )
+            due = Due(
+                subject,
+                model,
+                row.pk,
+                plan,
+                getattr(row, date_field),
+                row.reminder_stage,
+                item_kind,
+                label,
+                responsible,
+            )
+            if due.target_stage(today) > due.stage:
+                found.append(due)
+    return found
 
 
 @dataclass
@@ -160,49 +196,47 @@ def _team_people(team_ids: set[int], plan_ids: set[object]) -> TeamPeople:
     return TeamPeople(ncms, leads, physicians)
 
 
-def _sweep_text(due: Due, kind: str, today: datetime.date) -> str:
+def _sweep_text(due: Due, kind: str) -> str:
     patient = due.plan.patient
     name = f"{patient.preferred_name or patient.given_name} {patient.family_name}"
-    what = (
-        due.label
-        if due.subject == Notification.Subject.PLAN_REVIEW
-        else f"{Notification.Subject(due.subject).label}: {due.label}"
-    )
     when = (
         f"due {due.due_on:%d %b %Y}"
         if kind == Notification.Kind.DUE_SOON
         else f"overdue since {due.due_on:%d %b %Y}"
     )
     prefix = "Escalated: " if kind == Notification.Kind.ESCALATION else ""
-    return f"{prefix}{what} for {name}, {when}"[:300]
+    return f"{prefix}{due.label} for {name}, {when}"[:300]
 
 
-def plan_notifications(due_items: Iterable[Due], today: datetime.date) -> list[Notification]:
-    """The notifications the due items call for: reminders, and escalations for long-overdue ones."""
-    due_items = list(due_items)
+def plan_notifications(due_items: list[Due], today: datetime.date) -> list[Notification]:
+    """The notifications that moving each item to its target stage calls for."""
     people = _team_people({d.plan.patient.team_id for d in due_items}, {d.plan.pk for d in due_items})
     notifications = []
     for due in due_items:
-        team = due.plan.patient.team
-        kind = Notification.Kind.OVERDUE if due.due_on < today else Notification.Kind.DUE_SOON
-        recipients = [due.responsible_id] if due.responsible_id else people.nurse_care_managers[team.pk]
-        targets = [(kind, r) for r in recipients]
-        if (today - due.due_on).days > team.escalate_after_days:
-            escalate_to = people.leads[team.pk] + people.physicians_by_plan[due.plan.pk]
+        team_id = due.plan.patient.team_id
+        target = due.target_stage(today)
+        recipients = [due.responsible_id] if due.responsible_id else people.nurse_care_managers[team_id]
+        targets = []
+        if target == ReminderStage.DUE_SOON:
+            targets += [(Notification.Kind.DUE_SOON, r) for r in recipients]
+        elif due.stage < ReminderStage.OVERDUE:
+            targets += [(Notification.Kind.OVERDUE, r) for r in recipients]
+        if target == ReminderStage.ESCALATED:
+            escalate_to = people.leads[team_id] + people.physicians_by_plan[due.plan.pk]
             targets += [(Notification.Kind.ESCALATION, r) for r in dict.fromkeys(escalate_to)]
-        ref = f"{due.item_kind}-{due.item_id}" if due.item_id else f"plan-{due.plan.pk}"
-        for target_kind, recipient_id in targets:
+        ref = f"{due.item_kind}-{due.pk}" if due.item_kind else f"plan-{due.plan.pk}"
+        for kind, recipient_id in targets:
             notifications.append(
                 Notification(
-                    key=notification_key(target_kind, due.subject, ref, due.due_on, recipient_id),
+                    key=notification_key(kind, due.subject, ref, due.due_on, recipient_id),
                     recipient_id=recipient_id,
-                    kind=target_kind,
+                    kind=kind,
                     subject=due.subject,
                     plan=due.plan,
                     item_kind=due.item_kind,
-                    item_id=due.item_id,
+                    item_id=due.pk if due.item_kind else None,
                     due_on=due.due_on,
-                    text=_sweep_text(due, target_kind, today),
+                    text=_sweep_text(due, kind),
                 )
             )
     return notifications
@@ -210,17 +244,27 @@ def plan_notifications(due_items: Iterable[Due], today: datetime.date) -> list[N
 
 @transaction.atomic
 def sweep_reminders(*, today: datetime.date) -> int:
-    """Create the reminders and escalations due as of `today`; returns how many are new.
+    """Create the reminders and escalations due as of `today`; return how many are new.
 
-    Safe to run any number of times, concurrently, or after missed days: keys are unique.
+    Safe to run any number of times, concurrently, or after missed days: each item's stage
+    records how far its reminders went, and each notification's key is unique.
     """
-    notifications = plan_notifications(find_due(today), today)
+    due_items = find_due(today)
+    if not due_items:
+        return 0
+    notifications = plan_notifications(due_items, today)
     existing = set(
         Notification.objects.filter(key__in=[n.key for n in notifications]).values_list("key", flat=True)
     )
     new = [n for n in notifications if n.key not in existing]
     # A concurrent sweep may insert the same keys between the read and the write: the unique key wins.
     Notification.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
+    moves: dict[tuple[type, int], list[object]] = defaultdict(list)
+    for due in due_items:
+        moves[due.model, due.target_stage(today)].append(due.pk)
+    for (model, stage), pks in moves.items():
+        # No history event: reminder_stage is bookkeeping, left out of history (HISTORY_EXCLUDE).
+        model.objects.filter(pk__in=pks, reminder_stage__lt=stage).update(reminder_stage=stage)
     return len(new)
 
 

@@ -75,7 +75,8 @@ def tracked(model: M) -> M:
     admin are covered as well as the services.
     """
     pgtrigger.register(pgtrigger.Protect(name="protect_deletes", operation=pgtrigger.Delete))(model)
-    return pghistory.track()(model)
+    # Bookkeeping that is not patient data (e.g. which reminder was sent) can opt out of history.
+    return pghistory.track(exclude=list(getattr(model, "HISTORY_EXCLUDE", ())))(model)
 
 
 def lock_at_version(record: R, *, expected_version: int) -> R:

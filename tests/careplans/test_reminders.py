@@ -45,7 +45,9 @@ def lead(team):
 
 
 @pytest.mark.django_db
-def test_a_plan_review_due_within_two_weeks_reminds_the_member_responsible_for_the_plan(care_plan, nurse, physician):
+def test_a_plan_review_due_within_two_weeks_reminds_the_member_responsible_for_the_plan(
+    care_plan, nurse, physician
+):
     care_plan.next_review_due = days(10)
     care_plan.responsible_member = physician
     care_plan.save()
@@ -53,11 +55,13 @@ def test_a_plan_review_due_within_two_weeks_reminds_the_member_responsible_for_t
     assert reminders.sweep_reminders(today=TODAY) == 1
 
     assert notifications() == [("phil.physician", "due_soon", "plan_review")]
-    assert "Plan review for Ada Lovelace, due 20 Mar 2026" == Notification.objects.get().text
+    assert Notification.objects.get().text == "Plan review for Ada Lovelace, due 20 Mar 2026"
 
 
 @pytest.mark.django_db
-def test_with_no_one_responsible_the_reminder_goes_to_the_teams_nurse_care_manager(care_plan, nurse, physician):
+def test_with_no_one_responsible_the_reminder_goes_to_the_teams_nurse_care_manager(
+    care_plan, nurse, physician
+):
     care_plan.next_review_due = days(3)
     care_plan.save()
 
@@ -88,7 +92,9 @@ def test_an_inactive_plan_is_not_reminded(care_plan, nurse):
 
 
 @pytest.mark.django_db
-def test_goal_reviews_service_reviews_and_action_steps_remind_whoever_is_responsible(care_plan, nurse, physician):
+def test_goal_reviews_service_reviews_and_action_steps_remind_whoever_is_responsible(
+    care_plan, nurse, physician
+):
     factories.GoalFactory(plan=care_plan, next_review_on=days(7))
     factories.CommunityServiceFactory(
         plan=care_plan,
@@ -97,9 +103,14 @@ def test_goal_reviews_service_reviews_and_action_steps_remind_whoever_is_respons
         responsible_member=physician,
     )
     factories.ActionStepFactory(
-        plan=care_plan, due_date=days(2), responsible_party=ResponsibleParty.TEAM_MEMBER, responsible_member=physician
+        plan=care_plan,
+        due_date=days(2),
+        responsible_party=ResponsibleParty.TEAM_MEMBER,
+        responsible_member=physician,
     )
-    factories.ActionStepFactory(plan=care_plan, due_date=days(-20))  # the patient is responsible: the nurse follows up
+    factories.ActionStepFactory(
+        plan=care_plan, due_date=days(-20)
+    )  # the patient is responsible: the nurse follows up
 
     assert reminders.sweep_reminders(today=TODAY) == 4
 
@@ -145,7 +156,10 @@ def test_running_the_sweep_twice_or_on_later_days_creates_each_reminder_once(car
     # Once the date passes it becomes overdue: one more reminder, and only one.
     assert reminders.sweep_reminders(today=days(6)) == 1
     assert reminders.sweep_reminders(today=days(7)) == 0
-    assert notifications() == [("nina.nurse", "due_soon", "plan_review"), ("nina.nurse", "overdue", "plan_review")]
+    assert notifications() == [
+        ("nina.nurse", "due_soon", "plan_review"),
+        ("nina.nurse", "overdue", "plan_review"),
+    ]
 
 
 @pytest.mark.django_db
@@ -154,7 +168,9 @@ def test_the_sweep_takes_the_same_queries_however_many_patients_and_due_items_th
 ):
     def plans_with_due_steps(n: int) -> None:
         for _ in range(n):
-            plan = factories.CarePlanFactory(patient=factories.PatientFactory(team=team), next_review_due=days(2))
+            plan = factories.CarePlanFactory(
+                patient=factories.PatientFactory(team=team), next_review_due=days(2)
+            )
             factories.ActionStepFactory(plan=plan, due_date=days(1))
             factories.GoalFactory(plan=plan, next_review_on=days(-1))
             factories.CarePlanFactory(patient=factories.PatientFactory(team=team))  # nothing due
@@ -165,38 +181,51 @@ def test_the_sweep_takes_the_same_queries_however_many_patients_and_due_items_th
     plans_with_due_steps(30)
     with django_assert_num_queries(len(small.captured_queries)):
         reminders.sweep_reminders(today=TODAY)
-    # Four reads of due things, two of the people, one of existing keys, one insert, and a savepoint's two.
-    assert len(small.captured_queries) <= 10
+    # Teams, four reads of due things, two of people, existing keys, one insert, stage updates, a savepoint.
+    assert len(small.captured_queries) <= 16
     assert Notification.objects.count() == 32 * 3
 
 
 @pytest.mark.django_db
-def test_the_sweeps_queries_use_the_due_date_indexes(care_plan, nurse):
+@pytest.mark.parametrize(("subject", "model", "date_field", "kind"), reminders.SUBJECTS)
+def test_each_of_the_sweeps_reads_uses_its_partial_index(subject, model, date_field, kind):
+    rows = reminders.due_rows(model, date_field, today=TODAY, window=7, escalate_after=14)
     with connection.cursor() as cursor:
-        cursor.execute("SET enable_seqscan = off")
-        for model, field in [("actionstep", "due_date"), ("goal", "next_review_on"), ("communityservice", "next_review_on")]:
-            from careplans import models as m
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = rows.explain()
 
-            klass = {"actionstep": m.ActionStep, "goal": m.Goal, "communityservice": m.CommunityService}[model]
-            query = klass.objects.filter(status__in=reminders.open_statuses(klass), **{f"{field}__lte": TODAY})
-            plan = query.explain()
-            assert "Index" in plan, plan
-        cursor.execute("RESET enable_seqscan")
+    index = {"plan_review": "plan_review_reminders", "goal_review": "goal_review_reminders",
+             "service_review": "service_review_reminders", "action_step": "step_reminders"}[subject]  # fmt: skip
+    assert index in plan, plan
 
 
 @pytest.mark.django_db
-def test_the_hourly_task_sweeps_as_of_today_and_sends_the_mornings_digests(
-    care_plan, nurse, settings, django_capture_on_commit_callbacks
-):
-    settings.DIGEST_HOUR = 0
-    care_plan.next_review_due = timezone.localdate()
-    care_plan.save()
+def test_a_new_due_date_starts_its_reminders_over(care_plan, nurse):
+    step = factories.ActionStepFactory(plan=care_plan, due_date=days(-1))
+    reminders.sweep_reminders(today=TODAY)
+    step.refresh_from_db()
+    assert step.reminder_stage == 2
 
-    with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.sweep_reminders.delay().get() == 1
+    step = services.update_plan_item(
+        item=step, expected_version=step.version, actor=nurse, changes={"due_date": days(1)}
+    )
+    step.refresh_from_db()
+    assert step.reminder_stage == 0
+    assert reminders.sweep_reminders(today=TODAY) == 1
+    assert notifications() == [
+        ("nina.nurse", "due_soon", "action_step"),
+        ("nina.nurse", "overdue", "action_step"),
+    ]
 
-    assert len(mail.outbox) == 1
-    assert EmailDigest.objects.get().status == "sent"
+
+@pytest.mark.django_db
+def test_reminder_bookkeeping_leaves_no_trace_in_the_items_history(care_plan, nurse):
+    step = factories.ActionStepFactory(plan=care_plan, due_date=days(-1))
+    events_before = step.events.count()
+
+    reminders.sweep_reminders(today=TODAY)
+
+    assert step.events.count() == events_before
 
 
 # --- Notifications from what people do -------------------------------------------------------------------
@@ -208,8 +237,12 @@ def test_changing_an_item_someone_else_is_responsible_for_notifies_them(care_pla
         plan=care_plan, responsible_party=ResponsibleParty.TEAM_MEMBER, responsible_member=physician
     )
 
-    step = services.update_plan_item(item=step, expected_version=step.version, actor=nurse, changes={"description": "Walk 30 minutes"})
-    services.end_plan_item(item=step, expected_version=step.version, actor=nurse, status="done", reason="Walking daily now")
+    step = services.update_plan_item(
+        item=step, expected_version=step.version, actor=nurse, changes={"description": "Walk 30 minutes"}
+    )
+    services.end_plan_item(
+        item=step, expected_version=step.version, actor=nurse, status="done", reason="Walking daily now"
+    )
 
     texts = list(Notification.objects.filter(recipient=physician).order_by("id").values_list("kind", "text"))
     assert texts == [
@@ -223,10 +256,14 @@ def test_no_one_is_notified_of_their_own_change_or_against_their_preference(care
     step = factories.ActionStepFactory(
         plan=care_plan, responsible_party=ResponsibleParty.TEAM_MEMBER, responsible_member=physician
     )
-    step = services.update_plan_item(item=step, expected_version=step.version, actor=physician, changes={"description": "Mine"})
+    step = services.update_plan_item(
+        item=step, expected_version=step.version, actor=physician, changes={"description": "Mine"}
+    )
     physician.notify_on_changes = False
     physician.save()
-    services.update_plan_item(item=step, expected_version=step.version, actor=nurse, changes={"description": "Theirs"})
+    services.update_plan_item(
+        item=step, expected_version=step.version, actor=nurse, changes={"description": "Theirs"}
+    )
 
     assert Notification.objects.count() == 0
 
@@ -244,7 +281,9 @@ def due_for_nurse(care_plan, nurse):
 
 
 @pytest.mark.django_db
-def test_digests_wait_for_the_morning_then_one_per_person_holds_everything_not_yet_emailed(due_for_nurse, nurse):
+def test_digests_wait_for_the_morning_then_one_per_person_holds_everything_not_yet_emailed(
+    due_for_nurse, nurse
+):
     assert reminders.digests_to_send(now=NIGHT) == []
 
     [digest_id] = reminders.digests_to_send(now=MORNING)
@@ -312,7 +351,9 @@ def test_no_digest_for_people_who_turned_it_off_or_have_no_email(due_for_nurse, 
 
 
 @pytest.mark.django_db
-@override_settings(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1", EMAIL_PORT=9)
+@override_settings(
+    EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1", EMAIL_PORT=9
+)
 def test_a_mail_server_that_cannot_be_reached_leaves_the_digest_to_be_retried(due_for_nurse):
     [digest_id] = reminders.digests_to_send(now=MORNING)
 
@@ -326,7 +367,9 @@ def test_a_mail_server_that_cannot_be_reached_leaves_the_digest_to_be_retried(du
 
 
 @pytest.mark.django_db
-@override_settings(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1", EMAIL_PORT=9)
+@override_settings(
+    EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1", EMAIL_PORT=9
+)
 def test_the_task_retries_with_backoff_then_gives_up_loudly(due_for_nurse, caplog):
     [digest_id] = reminders.digests_to_send(now=MORNING)
 
@@ -454,7 +497,7 @@ def test_mark_all_read(client, due_for_nurse, nurse):
 def test_people_choose_how_they_are_notified(client, nurse):
     client.force_login(nurse)
     page = client.get(reverse("careplans:notification-preferences")).content.decode()
-    assert 'checked' in page and "Email me a daily digest" in page
+    assert "checked" in page and "Email me a daily digest" in page
 
     client.post(reverse("careplans:notification-preferences"), {"notify_on_changes": "on"})
 
@@ -464,7 +507,9 @@ def test_people_choose_how_they_are_notified(client, nurse):
 
 @pytest.mark.django_db
 def test_a_care_team_member_outside_the_practice_is_never_notified(care_plan, nurse):
-    factories.CareTeamMemberFactory(plan=care_plan, user=None, name="Dr Outside", role=CareTeamMember.OutsideRole.SPECIALIST)
+    factories.CareTeamMemberFactory(
+        plan=care_plan, user=None, name="Dr Outside", role=CareTeamMember.OutsideRole.SPECIALIST
+    )
     care_plan.next_review_due = days(-40)
     care_plan.save()
 
