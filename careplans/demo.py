@@ -46,6 +46,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import models, transaction
 from django.utils import timezone
 
+from careplans import reminders
 from careplans import services as plans
 from careplans.models import (
     ActionStep,
@@ -1598,6 +1599,8 @@ def seed(*, random_seed: int = DEFAULT_SEED, today: datetime.date | None = None)
             )
         builder = _Builder(random.Random(random_seed), today or timezone.localdate())
         builder.build()
+        # What the hourly sweep would have sent by now: the notifications badge and list have content.
+        reminders.sweep_reminders(today=builder.today)
     return SeedResult(created=True, patients=len(PATIENTS))
 
 

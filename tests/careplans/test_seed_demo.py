@@ -252,3 +252,12 @@ def test_every_demo_change_is_recorded_with_its_actor_and_the_command(seeded):
         assert all(e.pgh_context.metadata["user"] == e.updated_by_id for e in events)
     ended = Goal.pgh_event_model.objects.filter(status="completed").select_related("pgh_context")
     assert ended and all(e.pgh_context.metadata.get("reason") for e in ended)
+
+
+def test_the_demo_nurses_have_reminders_waiting(seeded):
+    from careplans.models import Notification
+
+    kinds = set(Notification.objects.values_list("kind", flat=True))
+    assert {"overdue", "escalation"} <= kinds
+    nurses = User.objects.filter(memberships__role=CareRole.NURSE_CARE_MANAGER)
+    assert Notification.objects.filter(recipient__in=nurses).exists()
