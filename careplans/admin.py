@@ -11,11 +11,13 @@ from careplans.models import (
     CareTeamMember,
     CommunityService,
     EducationTopic,
+    EmailDigest,
     Goal,
     GoalMeasurement,
     GoalProblem,
     InformationRelease,
     Medication,
+    Notification,
     PlanReview,
     Problem,
     SymptomPlan,
@@ -151,6 +153,28 @@ class PlanReviewAdmin(PatientDataAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(PatientDataAdmin):
+    """Created by the reminder sweep and by people's changes (careplans.reminders); read-only here."""
+
+    list_display = ("created_at", "recipient", "kind", "subject", "due_on", "read_at", "digest")
+    list_filter = ("kind", "subject")
+    list_select_related = ("recipient", "digest")
+    raw_id_fields = ("recipient", "plan", "actor", "digest")
+    date_hierarchy = "created_at"
+
+
+@admin.register(EmailDigest)
+class EmailDigestAdmin(PatientDataAdmin):
+    """Each person's email for a day and whether it went out: where to look when mail fails."""
+
+    list_display = ("day", "recipient", "status", "attempts", "sent_at", "last_error")
+    list_filter = ("status",)
+    list_select_related = ("recipient",)
+    raw_id_fields = ("recipient",)
+    date_hierarchy = "day"
 
 
 register_history_admins("careplans")

@@ -91,6 +91,7 @@ def test_an_admin_edit_is_attributed_and_bumps_the_version(admin_client, admin_u
         "phone": "",
         "review_interval_days": 60,
         "high_risk_review_interval_days": 30,
+        "escalate_after_days": 14,
     }
     response = admin_client.post(admin_url(type(team), "change", team.pk), data)
     assert response.status_code == 302

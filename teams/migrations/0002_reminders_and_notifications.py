@@ -6,46 +6,78 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('teams', '0001_initial'),
+        ("teams", "0001_initial"),
     ]
 
     operations = [
         pgtrigger.migrations.RemoveTrigger(
-            model_name='team',
-            name='insert_insert',
+            model_name="team",
+            name="insert_insert",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='team',
-            name='update_update',
+            model_name="team",
+            name="update_update",
         ),
         migrations.AddField(
-            model_name='team',
-            name='escalate_after_days',
-            field=models.PositiveSmallIntegerField(default=14, help_text="Days overdue after which a reminder also goes to the team lead and the patient's physician."),
+            model_name="team",
+            name="escalate_after_days",
+            field=models.PositiveSmallIntegerField(
+                default=14,
+                help_text="Days overdue after which a reminder also goes to the team lead and the patient's physician.",
+            ),
         ),
         migrations.AddField(
-            model_name='teamevent',
-            name='escalate_after_days',
-            field=models.PositiveSmallIntegerField(default=14, help_text="Days overdue after which a reminder also goes to the team lead and the patient's physician."),
+            model_name="teamevent",
+            name="escalate_after_days",
+            field=models.PositiveSmallIntegerField(
+                default=14,
+                help_text="Days overdue after which a reminder also goes to the team lead and the patient's physician.",
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='email_digest',
-            field=models.BooleanField(default=True, help_text='One email a day listing your reminders and notifications that you have not been emailed.', verbose_name='email me a daily digest'),
+            model_name="user",
+            name="email_digest",
+            field=models.BooleanField(
+                default=True,
+                help_text="One email a day listing your reminders and notifications that you have not been emailed.",
+                verbose_name="email me a daily digest",
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='notify_on_changes',
-            field=models.BooleanField(default=True, verbose_name='tell me when someone changes an item I am responsible for'),
+            model_name="user",
+            name="notify_on_changes",
+            field=models.BooleanField(
+                default=True, verbose_name="tell me when someone changes an item I am responsible for"
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='team',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "teams_teamevent" ("approach", "created_at", "created_by_id", "escalate_after_days", "high_risk_review_interval_days", "id", "name", "organization_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "review_interval_days", "updated_at", "updated_by_id", "version") VALUES (NEW."approach", NEW."created_at", NEW."created_by_id", NEW."escalate_after_days", NEW."high_risk_review_interval_days", NEW."id", NEW."name", NEW."organization_id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."phone", NEW."review_interval_days", NEW."updated_at", NEW."updated_by_id", NEW."version"); RETURN NULL;', hash='6cb2c84d065282283fb6fd9cb3e938ada83a2a8b', operation='INSERT', pgid='pgtrigger_insert_insert_59b08', table='teams_team', when='AFTER')),
+            model_name="team",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "teams_teamevent" ("approach", "created_at", "created_by_id", "escalate_after_days", "high_risk_review_interval_days", "id", "name", "organization_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "review_interval_days", "updated_at", "updated_by_id", "version") VALUES (NEW."approach", NEW."created_at", NEW."created_by_id", NEW."escalate_after_days", NEW."high_risk_review_interval_days", NEW."id", NEW."name", NEW."organization_id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."phone", NEW."review_interval_days", NEW."updated_at", NEW."updated_by_id", NEW."version"); RETURN NULL;',
+                    hash="6cb2c84d065282283fb6fd9cb3e938ada83a2a8b",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_59b08",
+                    table="teams_team",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='team',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "teams_teamevent" ("approach", "created_at", "created_by_id", "escalate_after_days", "high_risk_review_interval_days", "id", "name", "organization_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "review_interval_days", "updated_at", "updated_by_id", "version") VALUES (NEW."approach", NEW."created_at", NEW."created_by_id", NEW."escalate_after_days", NEW."high_risk_review_interval_days", NEW."id", NEW."name", NEW."organization_id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."phone", NEW."review_interval_days", NEW."updated_at", NEW."updated_by_id", NEW."version"); RETURN NULL;', hash='0f26d016d5f7f9232d2789db79f06e0156347067', operation='UPDATE', pgid='pgtrigger_update_update_17c2b', table='teams_team', when='AFTER')),
+            model_name="team",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "teams_teamevent" ("approach", "created_at", "created_by_id", "escalate_after_days", "high_risk_review_interval_days", "id", "name", "organization_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "review_interval_days", "updated_at", "updated_by_id", "version") VALUES (NEW."approach", NEW."created_at", NEW."created_by_id", NEW."escalate_after_days", NEW."high_risk_review_interval_days", NEW."id", NEW."name", NEW."organization_id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."phone", NEW."review_interval_days", NEW."updated_at", NEW."updated_by_id", NEW."version"); RETURN NULL;',
+                    hash="0f26d016d5f7f9232d2789db79f06e0156347067",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_17c2b",
+                    table="teams_team",
+                    when="AFTER",
+                ),
+            ),
         ),
     ]
