@@ -20,6 +20,8 @@ from careplans.models import (
     Notification,
     PlanReview,
     Problem,
+    ReminderRecheck,
+    ReminderSweep,
     SymptomPlan,
 )
 from teams.admin import PatientDataAdmin, register_history_admins
@@ -175,6 +177,11 @@ class EmailDigestAdmin(PatientDataAdmin):
     list_select_related = ("recipient",)
     raw_id_fields = ("recipient",)
     date_hierarchy = "day"
+
+
+@admin.register(ReminderSweep, ReminderRecheck)
+class ReminderBookkeepingAdmin(PatientDataAdmin):
+    """Where the reminder sweep got to, and what waits for its next run: to look at, never to edit."""
 
 
 register_history_admins("careplans")

@@ -16,6 +16,7 @@ from typing import ClassVar
 import pghistory
 import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -31,30 +32,28 @@ class RiskTier(models.TextChoices):
     HIGH = "high", "High risk"
 
 
-class ReminderStage(models.IntegerChoices):
-    """How far the reminder sweep (careplans.reminders) has gone for a due date; back to NONE when the date moves."""
+def recheck_reminders_when_due(subject: str, date_field: str) -> list[pgtrigger.Trigger]:
+    """Queue a row for the reminder sweep when it is added or its due date moves, however that happens.
 
-    NONE = 0, "No reminder yet"
-    DUE_SOON = 1, "Due-soon reminder sent"
-    OVERDUE = 2, "Overdue reminder sent"
-    ESCALATED = 3, "Escalated"
-
-
-def reminder_stage_field() -> models.PositiveSmallIntegerField:
-    return models.PositiveSmallIntegerField(
-        choices=ReminderStage.choices, default=ReminderStage.NONE, editable=False
+    The sweep (careplans.reminders) otherwise only looks at dates crossing a boundary since its last
+    run; a new or moved date may already be inside a window, or overdue, and must be reminded of too.
+    """
+    queue = (
+        "INSERT INTO careplans_reminderrecheck (subject, ref, queued_at) "
+        f"VALUES ('{subject}', NEW.id::text, now()); RETURN NULL;"
     )
-
-
-def restart_reminders_when(date_field: str) -> pgtrigger.Trigger:
-    """A new due date starts its reminders over, however the date was changed (services, bulk updates, SQL)."""
-    return pgtrigger.Trigger(
-        name="restart_reminders",
-        when=pgtrigger.Before,
-        operation=pgtrigger.Update,
-        condition=pgtrigger.Condition(f'OLD."{date_field}" IS DISTINCT FROM NEW."{date_field}"'),
-        func="NEW.reminder_stage := 0; RETURN NEW;",
-    )
+    return [
+        pgtrigger.Trigger(
+            name="recheck_new_due", when=pgtrigger.After, operation=pgtrigger.Insert, func=queue
+        ),
+        pgtrigger.Trigger(
+            name="recheck_moved_due",
+            when=pgtrigger.After,
+            operation=pgtrigger.Update,
+            condition=pgtrigger.Condition(f'OLD."{date_field}" IS DISTINCT FROM NEW."{date_field}"'),
+            func=queue,
+        ),
+    ]
 
 
 @tracked
@@ -87,8 +86,6 @@ class CarePlan(VersionedRecord):
         null=True, blank=True, help_text="Leave empty to use the team's default for the risk tier."
     )
     next_review_due = models.DateField(null=True, blank=True)
-    reminder_stage = reminder_stage_field()
-    HISTORY_EXCLUDE = ("reminder_stage",)
     next_review_reason = models.CharField(
         max_length=200, blank=True, help_text="Why the next review date was set by hand, if it was."
     )
@@ -105,13 +102,8 @@ class CarePlan(VersionedRecord):
     class Meta:
         indexes = [
             models.Index(fields=["next_review_due"], condition=Q(status="active"), name="plan_review_due"),
-            models.Index(
-                fields=["next_review_due"],
-                condition=Q(status="active", reminder_stage__lt=3),
-                name="plan_review_reminders",
-            ),
         ]
-        triggers = [restart_reminders_when("next_review_due")]
+        triggers = recheck_reminders_when_due("plan_review", "next_review_due")
 
     def __str__(self) -> str:
         return f"Care plan for {self.patient}"
@@ -289,9 +281,7 @@ class Goal(PlanItem, Responsibility):
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
     barriers = models.TextField(blank=True, help_text="What might get in the way.")
     next_review_on = models.DateField(null=True, blank=True)
-    reminder_stage = reminder_stage_field()
     problems = models.ManyToManyField(Problem, through="GoalProblem", related_name="goals", blank=True)
-    HISTORY_EXCLUDE = ("reminder_stage",)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -299,11 +289,11 @@ class Goal(PlanItem, Responsibility):
             # The reminder sweep (careplans.reminders) reads open goals whose review reminders are not done.
             models.Index(
                 fields=["next_review_on"],
-                condition=Q(status__in=["proposed", "active", "on_hold"], reminder_stage__lt=3),
-                name="goal_review_reminders",
-            )
+                condition=Q(status__in=["proposed", "active", "on_hold"]),
+                name="goal_review_due",
+            ),
         ]
-        triggers = [restart_reminders_when("next_review_on")]
+        triggers = recheck_reminders_when_due("goal_review", "next_review_on")
 
     def __str__(self) -> str:
         return self.description
@@ -414,9 +404,7 @@ class ActionStep(PlanItem, Responsibility):
     )
     description = models.TextField(help_text="What will be done, in plain words.")
     due_date = models.DateField()
-    reminder_stage = reminder_stage_field()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
-    HISTORY_EXCLUDE = ("reminder_stage",)
 
     class Meta:
         ordering = ["due_date", "id"]
@@ -427,12 +415,10 @@ class ActionStep(PlanItem, Responsibility):
                 name="open_steps_by_member",
             ),
             models.Index(
-                fields=["due_date"],
-                condition=Q(status__in=["planned", "in_progress"], reminder_stage__lt=3),
-                name="step_reminders",
+                fields=["due_date"], condition=Q(status__in=["planned", "in_progress"]), name="open_steps_due"
             ),
         ]
-        triggers = [restart_reminders_when("due_date")]
+        triggers = recheck_reminders_when_due("action_step", "due_date")
 
     def __str__(self) -> str:
         return self.description
@@ -625,9 +611,7 @@ class CommunityService(PlanItem, Responsibility):
     )
     referred_on = models.DateField(null=True, blank=True)
     next_review_on = models.DateField(null=True, blank=True)
-    reminder_stage = reminder_stage_field()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.RECOMMENDED)
-    HISTORY_EXCLUDE = ("reminder_stage",)
 
     class Meta:
         ordering = ["category", "organization_name", "id"]
@@ -635,11 +619,11 @@ class CommunityService(PlanItem, Responsibility):
         indexes = [
             models.Index(
                 fields=["next_review_on"],
-                condition=Q(status__in=["recommended", "referred", "active"], reminder_stage__lt=3),
-                name="service_review_reminders",
-            )
+                condition=Q(status__in=["recommended", "referred", "active"]),
+                name="service_review_due",
+            ),
         ]
-        triggers = [restart_reminders_when("next_review_on")]
+        triggers = recheck_reminders_when_due("service_review", "next_review_on")
 
     def __str__(self) -> str:
         return f"{self.organization_name} ({self.get_category_display()})"
@@ -835,10 +819,12 @@ class EmailDigest(models.Model):
 
 @pgtrigger.register(pgtrigger.Protect(name="never_deleted", operation=pgtrigger.Delete))
 class Notification(models.Model):
-    """Something one person should know or do: a reminder, an escalation, a mention, a change to their item.
+    """Something one person should know or do: reminders, an escalation, a mention, a change to their item.
 
-    `key` makes creating it idempotent: (kind, item, due date or version, recipient). Notifications
-    are read in the app (badge and list) and emailed in that person's daily digest.
+    A reminder from the sweep lists every item of one subject that fell due (or overdue, or was
+    escalated) for this person in that run (`item_refs`); a mention or a change names its one plan
+    and item. `key` makes creating it idempotent. Notifications are read in the app (badge and
+    list) and emailed in that person's daily digest.
     """
 
     class Kind(models.TextChoices):
@@ -862,11 +848,24 @@ class Notification(models.Model):
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     subject = models.CharField(max_length=20, choices=Subject.choices)
-    plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="+")
+    plan = models.ForeignKey(
+        CarePlan,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="For one plan's news.",
+    )
+    item_refs = ArrayField(
+        models.CharField(max_length=40),
+        default=list,
+        blank=True,
+        help_text="A reminder lists every item that fell due for this person in one sweep (ids, or plan ids).",
+    )
     item_kind = models.CharField(max_length=30, blank=True, help_text="The item's kind as used in URLs.")
     item_id = models.BigIntegerField(null=True, blank=True)
     due_on = models.DateField(null=True, blank=True)
-    text = models.CharField(max_length=300)
+    text = models.CharField(max_length=300, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -890,8 +889,52 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.text
+        return self.message
 
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+    @property
+    def message(self) -> str:
+        if self.text:
+            return self.text
+        count = len(self.item_refs)
+        things = REMINDER_NOUNS[self.subject][count != 1]
+        if self.kind == self.Kind.ESCALATION:
+            return f"{count} {things} overdue past the team's limit"
+        return f"{count} {things} {'due soon' if self.kind == self.Kind.DUE_SOON else 'now overdue'}"
+
+
+#: How a reminder names its items: (one, several).
+REMINDER_NOUNS = {
+    "plan_review": ("plan review", "plan reviews"),
+    "goal_review": ("goal review", "goal reviews"),
+    "service_review": ("community service review", "community service reviews"),
+    "action_step": ("action step", "action steps"),
+}
+
+
+class ReminderRecheck(models.Model):
+    """A row added or with a moved due date, waiting for the next reminder sweep (a work queue, not a record)."""
+
+    subject = models.CharField(max_length=20)
+    ref = models.CharField(max_length=40)
+    queued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["subject"], name="recheck_by_subject")]
+
+    def __str__(self) -> str:
+        return f"Recheck {self.subject} {self.ref}"
+
+
+class ReminderSweep(models.Model):
+    """How far the reminder sweep got: the day and the moment of its last run. One row."""
+
+    swept_on = models.DateField()
+    swept_at = models.DateTimeField()
+    runs = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Reminders swept up to {self.swept_on} (run {self.runs})"

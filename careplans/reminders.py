@@ -17,13 +17,12 @@ from __future__ import annotations
 import datetime
 import logging
 import smtplib
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -32,16 +31,14 @@ from django.utils import timezone
 from careplans.models import (
     ActionStep,
     CarePlan,
-    CareTeamMember,
     CommunityService,
     EmailDigest,
     Goal,
     Notification,
     PlanItem,
-    ReminderStage,
-    ResponsibleParty,
+    ReminderSweep,
 )
-from teams.models import CareRole, Membership, Team, User
+from teams.models import Team, User
 
 logger = logging.getLogger(__name__)
 
@@ -59,213 +56,162 @@ MAX_SEND_ATTEMPTS = 5
 TRANSIENT_MAIL_ERRORS = (smtplib.SMTPException, OSError)
 
 
-@dataclass(frozen=True)
-class Due:
-    """One item the sweep must act on: its due date, how far its reminders have gone, who is responsible."""
-
-    subject: str
-    model: type
-    pk: object
-    plan: CarePlan
-    due_on: datetime.date
-    stage: int
-    item_kind: str = ""
-    label: str = ""
-    responsible_id: int | None = None
-
-    def target_stage(self, today: datetime.date) -> int:
-        if self.due_on >= today:
-            return ReminderStage.DUE_SOON
-        if (today - self.due_on).days > self.plan.patient.team.escalate_after_days:
-            return ReminderStage.ESCALATED
-        return ReminderStage.OVERDUE
-
-
 def notification_key(kind: str, subject: str, ref: object, due_or_version: object, recipient_id: int) -> str:
     return f"{kind}:{subject}:{ref}:{due_or_version}:{recipient_id}"
 
 
 # --- The sweep -------------------------------------------------------------------------------------
-# Each subject is read with one query that only matches rows whose reminders must move on:
-# not reminded and inside the window, reminded "due soon" and now overdue, or overdue and now past the
-# earliest escalation limit. A partial index on the date (open rows, stage < escalated) serves it, so
-# an hourly run reads only what changed since the last one, and a run after downtime catches up at once.
+# The sweep remembers the day of its last run (ReminderSweep). Each run reads, per subject, only the
+# open rows whose due date crossed a reminder boundary since then (partial indexes on the dates), and
+# the rows that were added or had their date moved since (queued by a trigger in ReminderRecheck and
+# taken off the queue by the same statement). Nothing is written to the items. Each person gets one
+# notification per subject and kind per run, listing the items: a day of downtime is caught up in
+# one run, as one notification per kind, not a flood.
 
 
-def open_statuses(model: type) -> list[str]:
-    """Listed, not negated, so PostgreSQL can use the partial indexes on open rows."""
-    if model is CarePlan:
-        return [CarePlan.Status.ACTIVE]
-    return sorted(set(model.Status.values) - model.END_STATUSES)
+@dataclass(frozen=True)
+class Subject:
+    name: str
+    table: str
+    date: str
+    item_kind: str  # "" for the plan itself
+    responsible: str  # SQL: the team member responsible for the row, or NULL
+    open: str  # SQL: the row is open
+    id_type: str = "bigint"
 
 
-def _moving_on(date_field: str, *, today: datetime.date, window: int, escalate_after: int) -> Q:
-    return (
-        Q(
-            reminder_stage=ReminderStage.NONE,
-            **{f"{date_field}__lte": today + datetime.timedelta(days=window)},
-        )
-        | Q(reminder_stage=ReminderStage.DUE_SOON, **{f"{date_field}__lt": today})
-        | Q(
-            reminder_stage=ReminderStage.OVERDUE,
-            **{f"{date_field}__lt": today - datetime.timedelta(days=escalate_after)},
-        )
-    )
-
-
+_ITEM_RESPONSIBLE = "CASE WHEN x.responsible_party = 'team_member' THEN x.responsible_member_id END"
 SUBJECTS = [
-    # subject, model, date field, kind in URLs
-    (Notification.Subject.PLAN_REVIEW, CarePlan, "next_review_due", ""),
-    (Notification.Subject.GOAL_REVIEW, Goal, "next_review_on", "goal"),
-    (Notification.Subject.SERVICE_REVIEW, CommunityService, "next_review_on", "community-service"),
-    (Notification.Subject.ACTION_STEP, ActionStep, "due_date", "action-step"),
-]
+    Subject(Notification.Subject.PLAN_REVIEW, "careplans_careplan", "next_review_due", "", "NULL",
+            "x.status = 'active'", "uuid"),
+    Subject(Notification.Subject.GOAL_REVIEW, "careplans_goal", "next_review_on", "goal", _ITEM_RESPONSIBLE,
+            "x.status IN ('active', 'on_hold', 'proposed')"),
+    Subject(Notification.Subject.SERVICE_REVIEW, "careplans_communityservice", "next_review_on",
+            "community-service", _ITEM_RESPONSIBLE, "x.status IN ('active', 'recommended', 'referred')"),
+    Subject(Notification.Subject.ACTION_STEP, "careplans_actionstep", "due_date", "action-step", _ITEM_RESPONSIBLE,
+            "x.status IN ('in_progress', 'planned')"),
+]  # fmt: skip
 
 
-def due_rows(
-    model: type, date_field: str, *, today: datetime.date, window: int, escalate_after: int
-) -> QuerySet:
-    """The rows of one subject whose reminders may have to move on."""
-    moving = _moving_on(date_field, today=today, window=window, escalate_after=escalate_after)
-    if model is CarePlan:
-        return CarePlan.objects.filter(moving, status=CarePlan.Status.ACTIVE).select_related("patient__team")
-    return model.objects.filter(
-        moving, status__in=open_statuses(model), plan__status=CarePlan.Status.ACTIVE
-    ).select_related("plan__patient__team")
+def crossing_filter_sql(subject: Subject) -> str:
+    """Open rows whose date crossed a boundary since the last run: served by the partial index on the date."""
+    date = f"x.{subject.date}"
+    return f"""{subject.open} AND (
+                   ({date} > %(last)s + %(window)s::int AND {date} <= %(today)s + %(window)s::int)
+                OR ({date} >= %(last)s AND {date} < %(today)s)
+                OR ({date} >= %(last)s - %(max_escalation)s::int AND {date} < %(today)s - %(min_escalation)s::int))"""
 
 
-def find_due(today: datetime.date) -> list[Due]:
-    """Everything whose reminders must move on as of `today`: one indexed query per subject."""
-    escalate_after = min(Team.objects.values_list("escalate_after_days", flat=True), default=0)
-    found = []
-    for subject, model, date_field, item_kind in SUBJECTS:
-        window = DUE_SOON_DAYS[subject]
-        for row in due_rows(model, date_field, today=today, window=window, escalate_after=escalate_after):
-            if model is CarePlan:
-                plan, responsible, label = row, row.responsible_member_id, "Plan review"
-            else:
-                plan, label = row.plan, f"{Notification.Subject(subject).label}: {row}"
-                responsible = (
-                    row.responsible_member_id
-                    if row.responsible_party == ResponsibleParty.TEAM_MEMBER
-                    else None
-                )
-            due = Due(
-                subject,
-                model,
-                row.pk,
-                plan,
-                getattr(row, date_field),
-                row.reminder_stage,
-                item_kind,
-                label,
-                responsible,
-            )
-            if due.target_stage(today) > due.stage:
-                found.append(due)
-    return found
+def crossing_rows_sql(subject: Subject) -> str:
+    """The rows to remind of, with their owner and the reminder kinds each is due.
+
+    Owner: the member responsible, else whoever keeps the plan, else the team's first nurse care
+    manager. Kinds: due soon on entering the window, overdue on passing the date, escalation on
+    passing the team's limit; a new or moved date ("fresh") gets the kinds it is in now.
+    Needs the CTEs `queued` (the rechecks taken off the queue) and `nurse` (each team's first nurse care manager).
+    """
+    plan = "x" if not subject.item_kind else "cp"
+    join_plan = "" if not subject.item_kind else "JOIN careplans_careplan cp ON cp.id = x.plan_id"
+    date = f"x.{subject.date}"
+    in_window = f"{subject.open} AND {date} <= %(today)s + %(window)s::int"
+    return f"""
+        SELECT x.id::text AS ref, {plan}.id AS plan_id, pt.team_id,
+               coalesce({subject.responsible}, {plan}.responsible_member_id, nurse.user_id) AS owner,
+               {date} >= %(today)s AND ({date} > %(last)s + %(window)s::int OR fresh) AS due_soon,
+               {date} < %(today)s AND ({date} >= %(last)s OR fresh) AS overdue,
+               %(today)s - {date} > t.escalate_after_days
+                   AND (%(last)s - {date} <= t.escalate_after_days OR fresh) AS escalation
+        FROM (
+            SELECT x.*, false AS fresh FROM {subject.table} x WHERE {crossing_filter_sql(subject)}
+            UNION ALL
+            SELECT x.*, true FROM {subject.table} x
+            JOIN (SELECT DISTINCT ref::{subject.id_type} AS id FROM queued) q ON q.id = x.id
+            WHERE {in_window}
+            UNION ALL
+            SELECT x.*, true FROM {subject.table} x WHERE %(first)s AND {in_window}
+        ) x {join_plan}
+        JOIN patients_patient pt ON pt.id = {plan}.patient_id
+        JOIN teams_team t ON t.id = pt.team_id
+        LEFT JOIN nurse ON nurse.team_id = pt.team_id
+        WHERE {plan}.status = 'active'"""
 
 
-@dataclass
-class TeamPeople:
-    nurse_care_managers: dict[int, list[int]]
-    leads: dict[int, list[int]]
-    physicians_by_plan: dict[object, list[int]]
+def _sweep_sql(subject: Subject) -> str:
+    return f"""
+        WITH queued AS (
+            DELETE FROM careplans_reminderrecheck WHERE subject = '{subject.name}' RETURNING ref
+        ),
+        nurse AS (
+            SELECT DISTINCT ON (m.team_id) m.team_id, m.user_id
+            FROM teams_membership m JOIN teams_user u ON u.id = m.user_id
+            WHERE m.role = 'nurse_care_manager' AND m.ended_on IS NULL AND u.is_active
+            ORDER BY m.team_id, m.id
+        ),
+        crossing AS ({crossing_rows_sql(subject)}),
+        notes AS (
+            SELECT 'due_soon' AS kind, owner AS recipient, ref FROM crossing WHERE due_soon AND owner IS NOT NULL
+            UNION ALL
+            SELECT 'overdue', owner, ref FROM crossing WHERE overdue AND owner IS NOT NULL
+            UNION ALL
+            SELECT 'escalation', m.user_id, c.ref FROM crossing c
+            JOIN teams_membership m ON m.team_id = c.team_id AND m.is_team_lead AND m.ended_on IS NULL
+            WHERE c.escalation
+            UNION ALL
+            SELECT 'escalation', member.user_id, c.ref FROM crossing c
+            JOIN careplans_careteammember member ON member.plan_id = c.plan_id AND member.status = 'active'
+                 AND member.user_id IS NOT NULL AND member.role IN ('physician', 'np_pa')
+            WHERE c.escalation
+        )
+        INSERT INTO careplans_notification (key, recipient_id, kind, subject, item_kind, item_refs, text, created_at)
+        SELECT kind || ':{subject.name}:' || recipient || ':' || %(run)s, recipient, kind, '{subject.name}',
+               '{subject.item_kind}', array_agg(DISTINCT ref ORDER BY ref), '', now()
+        FROM notes GROUP BY kind, recipient
+        ON CONFLICT (key) DO NOTHING"""
 
 
-def _team_people(team_ids: set[int], plan_ids: set[object]) -> TeamPeople:
-    """Who to fall back on and escalate to, for every team and plan in the sweep: two queries."""
-    ncms: dict[int, list[int]] = defaultdict(list)
-    leads: dict[int, list[int]] = defaultdict(list)
-    memberships = Membership.objects.filter(team_id__in=team_ids, ended_on__isnull=True, user__is_active=True)
-    for team_id, user_id, role, is_lead in memberships.order_by("id").values_list(
-        "team_id", "user_id", "role", "is_team_lead"
-    ):
-        if role == CareRole.NURSE_CARE_MANAGER:
-            ncms[team_id].append(user_id)
-        if is_lead:
-            leads[team_id].append(user_id)
-    physicians: dict[object, list[int]] = defaultdict(list)
-    for plan_id, user_id in CareTeamMember.objects.filter(
-        plan_id__in=plan_ids,
-        status=CareTeamMember.Status.ACTIVE,
-        user__isnull=False,
-        role__in=[CareRole.PHYSICIAN, CareRole.NP_PA],
-    ).values_list("plan_id", "user_id"):
-        physicians[plan_id].append(user_id)
-    return TeamPeople(ncms, leads, physicians)
-
-
-def _sweep_text(due: Due, kind: str) -> str:
-    patient = due.plan.patient
-    name = f"{patient.preferred_name or patient.given_name} {patient.family_name}"
-    when = (
-        f"due {due.due_on:%d %b %Y}"
-        if kind == Notification.Kind.DUE_SOON
-        else f"overdue since {due.due_on:%d %b %Y}"
-    )
-    prefix = "Escalated: " if kind == Notification.Kind.ESCALATION else ""
-    return f"{prefix}{due.label} for {name}, {when}"[:300]
-
-
-def plan_notifications(due_items: list[Due], today: datetime.date) -> list[Notification]:
-    """The notifications that moving each item to its target stage calls for."""
-    people = _team_people({d.plan.patient.team_id for d in due_items}, {d.plan.pk for d in due_items})
-    notifications = []
-    for due in due_items:
-        team_id = due.plan.patient.team_id
-        target = due.target_stage(today)
-        recipients = [due.responsible_id] if due.responsible_id else people.nurse_care_managers[team_id]
-        targets = []
-        if target == ReminderStage.DUE_SOON:
-            targets += [(Notification.Kind.DUE_SOON, r) for r in recipients]
-        elif due.stage < ReminderStage.OVERDUE:
-            targets += [(Notification.Kind.OVERDUE, r) for r in recipients]
-        if target == ReminderStage.ESCALATED:
-            escalate_to = people.leads[team_id] + people.physicians_by_plan[due.plan.pk]
-            targets += [(Notification.Kind.ESCALATION, r) for r in dict.fromkeys(escalate_to)]
-        ref = f"{due.item_kind}-{due.pk}" if due.item_kind else f"plan-{due.plan.pk}"
-        for kind, recipient_id in targets:
-            notifications.append(
-                Notification(
-                    key=notification_key(kind, due.subject, ref, due.due_on, recipient_id),
-                    recipient_id=recipient_id,
-                    kind=kind,
-                    subject=due.subject,
-                    plan=due.plan,
-                    item_kind=due.item_kind,
-                    item_id=due.pk if due.item_kind else None,
-                    due_on=due.due_on,
-                    text=_sweep_text(due, kind),
-                )
-            )
-    return notifications
+def sweep_params(subject: Subject, *, today: datetime.date, last: datetime.date, first: bool,
+                 run: str) -> dict[str, object]:  # fmt: skip
+    escalations = list(Team.objects.values_list("escalate_after_days", flat=True)) or [0]
+    return {
+        "today": today,
+        "last": last,
+        "first": first,
+        "window": DUE_SOON_DAYS[subject.name],
+        "min_escalation": min(escalations),
+        "max_escalation": max(escalations) + 1,
+        "run": run,
+    }
 
 
 @transaction.atomic
 def sweep_reminders(*, today: datetime.date) -> int:
-    """Create the reminders and escalations due as of `today`; return how many are new.
+    """Create the reminders and escalations that fell due since the last run, up to `today`.
 
-    Safe to run any number of times, concurrently, or after missed days: each item's stage
-    records how far its reminders went, and each notification's key is unique.
+    Returns how many notifications were created. Safe to run any number of times and concurrently:
+    runs take turns on the ReminderSweep row, and each starts where the last one stopped.
     """
-    due_items = find_due(today)
-    if not due_items:
+    now = timezone.now()
+    sweep = ReminderSweep.objects.select_for_update().filter(pk=1).first()
+    if sweep is None:
+        # The very first run treats every date as new: it reminds of everything due or late now.
+        ReminderSweep.objects.bulk_create(
+            [ReminderSweep(pk=1, swept_on=today - datetime.timedelta(days=1), swept_at=now)],
+            ignore_conflicts=True,
+        )
+        sweep = ReminderSweep.objects.select_for_update().get(pk=1)
+    if today < sweep.swept_on:
         return 0
-    notifications = plan_notifications(due_items, today)
-    existing = set(
-        Notification.objects.filter(key__in=[n.key for n in notifications]).values_list("key", flat=True)
-    )
-    new = [n for n in notifications if n.key not in existing]
-    # A concurrent sweep may insert the same keys between the read and the write: the unique key wins.
-    Notification.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
-    moves: dict[tuple[type, int], list[object]] = defaultdict(list)
-    for due in due_items:
-        moves[due.model, due.target_stage(today)].append(due.pk)
-    for (model, stage), pks in moves.items():
-        # No history event: reminder_stage is bookkeeping, left out of history (HISTORY_EXCLUDE).
-        model.objects.filter(pk__in=pks, reminder_stage__lt=stage).update(reminder_stage=stage)
-    return len(new)
+    created = 0
+    with connection.cursor() as cursor:
+        for subject in SUBJECTS:
+            params = sweep_params(
+                subject, today=today, last=sweep.swept_on, first=sweep.runs == 0, run=str(sweep.runs + 1)
+            )
+            cursor.execute(_sweep_sql(subject), params)
+            created += cursor.rowcount
+    sweep.swept_on, sweep.swept_at, sweep.runs = today, now, sweep.runs + 1
+    sweep.save()
+    return created
 
 
 # --- Notifications from people's actions ----------------------------------------------------------
@@ -348,7 +294,63 @@ def mark_all_read(*, actor: User) -> int:
     return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(read_at=timezone.now())
 
 
-def notification_link(notification: Notification) -> str:
+SUBJECT_MODELS = {
+    Notification.Subject.PLAN_REVIEW: CarePlan,
+    Notification.Subject.GOAL_REVIEW: Goal,
+    Notification.Subject.SERVICE_REVIEW: CommunityService,
+    Notification.Subject.ACTION_STEP: ActionStep,
+}
+
+
+@dataclass(frozen=True)
+class RemindedItem:
+    label: str
+    patient: str
+    due_on: datetime.date | None
+    url: str
+
+
+def reminded_items(notification: Notification, user: User) -> list[RemindedItem]:
+    """The items a sweep reminder lists, as `user` may see them now (one query; unseeable ones are left out)."""
+    from careplans.selectors import plans_visible_to
+
+    model = SUBJECT_MODELS.get(notification.subject)
+    if model is None or not notification.item_refs:
+        return []
+    visible = plans_visible_to(user)
+    if model is CarePlan:
+        plans = visible.filter(pk__in=notification.item_refs).select_related("patient")
+        return [
+            RemindedItem(
+                "Plan review",
+                str(p.patient),
+                p.next_review_due,
+                reverse("careplans:plan-detail", args=[p.pk]),
+            )
+            for p in plans.order_by("next_review_due")
+        ]
+    date_field = {Goal: "next_review_on", CommunityService: "next_review_on", ActionStep: "due_date"}[model]
+    rows = model.objects.filter(pk__in=notification.item_refs, plan__in=visible).select_related(
+        "plan__patient"
+    )
+    return [
+        RemindedItem(
+            str(row),
+            str(row.plan.patient),
+            getattr(row, date_field),
+            f"{reverse('careplans:plan-detail', args=[row.plan_id])}#{notification.item_kind}-{row.pk}",
+        )
+        for row in rows.order_by(date_field, "pk")
+    ]
+
+
+def notification_link(notification: Notification, user: User) -> str:
+    """Where opening a notification goes: its plan or item, or the list of the items it reminds of."""
+    if notification.item_refs:
+        items = reminded_items(notification, user) if len(notification.item_refs) == 1 else []
+        if len(items) == 1:
+            return items[0].url
+        return reverse("careplans:notification-detail", args=[notification.pk])
     url = reverse("careplans:plan-detail", args=[notification.plan_id])
     if notification.item_kind and notification.item_id:
         return f"{url}#{notification.item_kind}-{notification.item_id}"
@@ -429,7 +431,7 @@ def digest_message(digest: EmailDigest, items: list[Notification]) -> EmailMulti
     context = {
         "recipient": digest.recipient,
         "day": digest.day,
-        "items": [(n, base + notification_link(n)) for n in items],
+        "items": [(n, base + reverse("careplans:notification-open", args=[n.pk])) for n in items],
         "site_name": settings.SITE_NAME,
         "preferences_url": base + reverse("careplans:notification-preferences"),
     }

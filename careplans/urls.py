@@ -15,6 +15,11 @@ urlpatterns = [
     path("notifications/badge/", notifications.notification_badge, name="notification-badge"),
     path("notifications/read-all/", notifications.notifications_read_all, name="notifications-read-all"),
     path("notifications/<int:notification_id>/", notifications.notification_open, name="notification-open"),
+    path(
+        "notifications/<int:notification_id>/items/",
+        notifications.notification_detail,
+        name="notification-detail",
+    ),
     path("account/notifications/", notifications.notification_preferences, name="notification-preferences"),
     path("plans/<uuid:plan_id>/", views.plan_detail, name="plan-detail"),
     path("plans/<uuid:plan_id>/status/", plan_details.plan_status, name="plan-status"),

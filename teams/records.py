@@ -75,8 +75,7 @@ def tracked(model: M) -> M:
     admin are covered as well as the services.
     """
     pgtrigger.register(pgtrigger.Protect(name="protect_deletes", operation=pgtrigger.Delete))(model)
-    # Bookkeeping that is not patient data (e.g. which reminder was sent) can opt out of history.
-    return pghistory.track(exclude=list(getattr(model, "HISTORY_EXCLUDE", ())))(model)
+    return pghistory.track()(model)
 
 
 def lock_at_version(record: R, *, expected_version: int) -> R:

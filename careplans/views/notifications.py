@@ -36,7 +36,19 @@ def notification_list(request: HtmxHttpRequest) -> HttpResponse:
 def notification_open(request: HtmxHttpRequest, notification_id: int) -> HttpResponse:
     notification = get_object_or_404(Notification, pk=notification_id, recipient=request.user)
     reminders.mark_read(notification=notification, actor=request.user)
-    return redirect(reminders.notification_link(notification))
+    return redirect(reminders.notification_link(notification, request.user))
+
+
+@require_GET
+@never_cache
+def notification_detail(request: HtmxHttpRequest, notification_id: int) -> HttpResponse:
+    """A reminder of several items: each one, with its patient, date and a link."""
+    notification = get_object_or_404(Notification, pk=notification_id, recipient=request.user)
+    reminders.mark_read(notification=notification, actor=request.user)
+    items = reminders.reminded_items(notification, request.user)
+    return render(
+        request, "careplans/notification_detail.html", {"notification": notification, "items": items}
+    )
 
 
 @require_POST
