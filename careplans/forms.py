@@ -305,3 +305,21 @@ def _display(field: models.Field, value: Any) -> str:
     if isinstance(value, datetime.date):
         return date_format(value, "j M Y")
     return str(value)
+
+
+class HistoryFilterForm(forms.Form):
+    """Narrow a plan's timeline to one kind of record, or to the changes one team member made."""
+
+    kind = forms.ChoiceField(label="Show changes to", required=False)
+    person = forms.TypedChoiceField(label="Made by", required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args: Any, kinds: dict[str, str], people: Iterable[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", "Everything"), *kinds.items()]
+        self.fields["person"].choices = [("", "Anyone"), *((person.pk, str(person)) for person in people)]
+
+    def filters(self) -> tuple[str, int | None]:
+        """The kind and the person asked for; nothing (everything) when the form is unbound or invalid."""
+        if not self.is_bound or not self.is_valid():
+            return "", None
+        return self.cleaned_data["kind"], self.cleaned_data["person"]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from careplans.views import notifications, plan_details, related_people
+from careplans.views import history, notifications, plan_details, related_people
 from careplans.views import plan as views
 
 app_name = "careplans"
@@ -22,6 +22,7 @@ urlpatterns = [
     ),
     path("account/notifications/", notifications.notification_preferences, name="notification-preferences"),
     path("plans/<uuid:plan_id>/", views.plan_detail, name="plan-detail"),
+    path("plans/<uuid:plan_id>/history/", history.plan_history, name="plan-history"),
     path("plans/<uuid:plan_id>/status/", plan_details.plan_status, name="plan-status"),
     path("plans/<uuid:plan_id>/parts/<slug:part>/", plan_details.plan_part, name="plan-part"),
     path("plans/<uuid:plan_id>/parts/<slug:part>/edit/", plan_details.plan_part_edit, name="plan-part-edit"),
@@ -42,4 +43,5 @@ urlpatterns = [
     path(f"{ITEM}edit/", views.item_edit, name="item-edit"),
     path(f"{ITEM}end/", views.item_end, name="item-end"),
     path(f"{ITEM}reopen/", views.item_reopen, name="item-reopen"),
+    path(f"{ITEM}history/", history.item_history, name="item-history"),
 ]

@@ -13,6 +13,7 @@ from django.utils import timezone
 from pghistory.models import Context
 
 from careplans import demo
+from careplans.history import plan_timeline
 from careplans.models import (
     PLAN_ITEM_MODELS,
     ActionStep,
@@ -261,3 +262,11 @@ def test_the_demo_nurses_have_reminders_waiting(seeded):
     assert {"overdue", "escalation"} <= kinds
     nurses = User.objects.filter(memberships__role=CareRole.NURSE_CARE_MANAGER)
     assert Notification.objects.filter(recipient__in=nurses).exists()
+
+
+def test_demo_plans_have_a_history_of_changes_with_names_and_reasons(seeded):
+    entries = [entry for plan in plans()[:5] for entry in plan_timeline(plan).entries]
+    assert {"added", "ended"} <= {entry.action for entry in entries}
+    ended = [entry for entry in entries if entry.action == "ended"]
+    assert all(entry.reason and entry.who and entry.role for entry in ended)
+    assert any(entry.changes for entry in entries)
