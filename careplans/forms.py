@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 
-from careplans.models import CarePlan, Goal, InformationRelease, PlanItem
+from careplans.models import CarePlan, Goal, GoalMeasurement, InformationRelease, PlanItem
 from careplans.services import PERSON_FIELDS, editable_fields
 from patients.models import RelatedPerson
 from patients.services import RELATED_PERSON_EDITABLE
@@ -305,3 +305,28 @@ def _display(field: models.Field, value: Any) -> str:
     if isinstance(value, datetime.date):
         return date_format(value, "j M Y")
     return str(value)
+
+
+class MeasurementForm(forms.Form):
+    """A new value of a goal's measure. The date rules (not in the future, not before the baseline) are the model's."""
+
+    value = forms.DecimalField(max_digits=10, decimal_places=2)
+    measured_on = forms.DateField(label="Date measured", widget=forms.DateInput(attrs={"type": "date"}))
+    source = forms.ChoiceField(choices=GoalMeasurement.Source.choices)
+    note = forms.CharField(max_length=300, required=False)
+
+    def __init__(self, *args: Any, goal: Goal, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.goal = goal
+        self.fields["value"].label = f"{goal.measure} ({goal.unit})" if goal.unit else goal.measure
+        self.fields["value"].error_messages["invalid"] = f"Enter the {goal.measure} as a number."
+
+
+class InErrorForm(forms.Form):
+    """Mark a measurement entered in error: it stays on record, out of the chart, with the reason."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    reason = forms.CharField(
+        max_length=300,
+        help_text="For example: wrong patient, or a typing mistake. The value stays on record.",
+    )

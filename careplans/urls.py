@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from careplans.views import notifications, plan_details, related_people
+from careplans.views import goal_progress, notifications, plan_details, related_people
 from careplans.views import plan as views
 
 app_name = "careplans"
@@ -31,6 +31,16 @@ urlpatterns = [
         "plans/<uuid:plan_id>/items/related-person/<int:item_id>/end/",
         related_people.person_end,
         name="person-end",
+    ),
+    path(
+        "plans/<uuid:plan_id>/goals/<int:goal_id>/measurements/new/",
+        goal_progress.measurement_new,
+        name="measurement-new",
+    ),
+    path(
+        "plans/<uuid:plan_id>/goals/<int:goal_id>/measurements/<int:measurement_id>/in-error/",
+        goal_progress.measurement_in_error,
+        name="measurement-in-error",
     ),
     path("plans/<uuid:plan_id>/items/<slug:kind>/new/", views.item_new, name="item-new"),
     path(ITEM, views.item_detail, name="item-detail"),
