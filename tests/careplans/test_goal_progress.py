@@ -246,7 +246,9 @@ def fill_goals(plan, actor, count: int) -> None:
     goals = factories.GoalFactory.create_batch(count, plan=plan)
     GoalMeasurement.objects.bulk_create(
         GoalMeasurement(
-            goal=goal, value=Decimal(9) - Decimal(days) / 10, measured_on=today - datetime.timedelta(days=days)
+            goal=goal,
+            value=Decimal(9) - Decimal(days) / 10,
+            measured_on=today - datetime.timedelta(days=days),
         )
         for goal in goals
         for days in range(4)
