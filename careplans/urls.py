@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from careplans.views import goal_progress, notifications, plan_details, related_people
+from careplans.views import goal_progress, goals, notifications, plan_details, related_people
 from careplans.views import plan as views
 
 app_name = "careplans"
@@ -42,6 +42,9 @@ urlpatterns = [
         goal_progress.measurement_in_error,
         name="measurement-in-error",
     ),
+    # A goal's form also links the plan's problems; before the generic item URLs, like related people.
+    path("plans/<uuid:plan_id>/items/goal/new/", goals.goal_new, name="goal-new"),
+    path("plans/<uuid:plan_id>/items/goal/<int:item_id>/edit/", goals.goal_edit, name="goal-edit"),
     path("plans/<uuid:plan_id>/items/<slug:kind>/new/", views.item_new, name="item-new"),
     path(ITEM, views.item_detail, name="item-detail"),
     path(f"{ITEM}edit/", views.item_edit, name="item-edit"),
