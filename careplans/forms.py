@@ -310,7 +310,10 @@ def _display(field: models.Field, value: Any) -> str:
 class MeasurementForm(forms.Form):
     """A new value of a goal's measure. The date rules (not in the future, not before the baseline) are the model's."""
 
-    value = forms.DecimalField(max_digits=10, decimal_places=2)
+    # A text box rather than type="number", which would silently drop what the browser cannot parse ("7,9").
+    value = forms.DecimalField(
+        max_digits=10, decimal_places=2, widget=forms.TextInput(attrs={"inputmode": "decimal"})
+    )
     measured_on = forms.DateField(label="Date measured", widget=forms.DateInput(attrs={"type": "date"}))
     source = forms.ChoiceField(choices=GoalMeasurement.Source.choices)
     note = forms.CharField(max_length=300, required=False)

@@ -112,7 +112,7 @@ def test_the_target_line_is_dashed_and_labelled_and_the_baseline_is_marked():
 def test_the_chart_is_an_image_with_a_title_and_a_summary_for_screen_readers():
     svg = charts.goal_chart(a1c_goal(), THREE, today=TODAY)
     assert 'role="img"' in svg
-    assert 'aria-labelledby="goal-7-chart-title goal-7-chart-desc"' in svg
+    assert 'aria-labelledby="goal-7-chart-title" aria-describedby="goal-7-chart-desc"' in svg
     assert '<title id="goal-7-chart-title">Chart of HbA1c over time</title>' in svg
     assert (
         '<desc id="goal-7-chart-desc">HbA1c: 3 measurements, latest 7.4 % on 2 Nov 2026 (not yet at the target), '
