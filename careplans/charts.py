@@ -29,6 +29,8 @@ PLOT_WIDTH = WIDTH - LEFT - RIGHT
 PLOT_HEIGHT = HEIGHT - TOP - BOTTOM
 # A chart whose dates or values are all the same still needs a span to draw across.
 SINGLE_DAY_PADDING = datetime.timedelta(days=15)
+# The target's comparator as a symbol, short enough for the label beside the target line.
+SYMBOLS = {"<=": "≤", "<": "<", "=": "=", ">": ">", ">=": "≥"}
 NICE_STEPS = (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10))
 
 
@@ -198,7 +200,7 @@ def goal_chart(goal: Goal, measurements: Iterable[GoalMeasurement], *, today: da
                 chart.target_y,
                 right + 6,
                 chart.target_y,
-                f"{number(goal.target_value)} {goal.unit}".strip(),
+                f"{SYMBOLS.get(goal.target_comparator, '')} {number(goal.target_value)} {goal.unit}".strip(),
             )
         )
     if chart.baseline is not None:

@@ -105,7 +105,7 @@ def test_many_values_are_dots_joined_by_a_line():
 def test_the_target_line_is_dashed_and_labelled_and_the_baseline_is_marked():
     svg = charts.goal_chart(a1c_goal(), THREE, today=TODAY)
     assert re.search(r'<line class="target"[^>]*stroke-dasharray', svg)
-    assert ">Target 7 %</text>" in svg
+    assert ">Target ≤ 7 %</text>" in svg
     assert '<rect class="baseline"' in svg and ">Baseline</text>" in svg
 
 
@@ -135,7 +135,7 @@ def test_text_from_the_goal_is_escaped():
     goal = a1c_goal(measure="<script>alert(1)</script>", unit="&")
     svg = charts.goal_chart(goal, THREE, today=TODAY)
     assert "<script>" not in svg
-    assert "&lt;script&gt;" in svg and "Target 7 &amp;" in svg
+    assert "&lt;script&gt;" in svg and "Target ≤ 7 &amp;" in svg
 
 
 def test_an_increasing_target_also_fits_its_values():

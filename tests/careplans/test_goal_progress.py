@@ -275,3 +275,18 @@ def test_the_page_and_a_recorded_value_take_the_same_queries_with_5_or_200_goals
             assert client.post(new_url(goal), values(), headers=HTMX).status_code == 200
         counts.append((len(page), len(recorded)))
     assert counts[0] == counts[1]
+
+
+def test_without_javascript_marking_in_error_opens_and_refuses_on_the_whole_page(client, nurse, goal):
+    measurement = record(goal, nurse, "8.4")
+    client.force_login(nurse)
+    opened = client.get(in_error_url(measurement))
+    assertContains(opened, "<html")
+    assertContains(opened, f'id="measurement-{measurement.pk}-form"')
+
+    refused = client.post(in_error_url(measurement), {"version": measurement.version, "reason": " "})
+    assertContains(refused, "<html", status_code=422)
+    assertContains(refused, f'id="measurement-{measurement.pk}-reason_error"', status_code=422)
+
+    saved = client.post(in_error_url(measurement), {"version": measurement.version, "reason": "Typo"})
+    assertRedirects(saved, f"{reverse('careplans:plan-detail', args=[goal.plan_id])}#goal-{goal.pk}")
