@@ -1890,7 +1890,10 @@ class _PatientBuilder:
             "responsible_party": "caregiver" if caregiver_helps else "patient",
         }
         created = self.add(Goal, "goal", values, part2=part2)
-        return self.measure(created, goal, baseline, baseline_on, outcome)
+        measured = self.measure(created, goal, baseline, baseline_on, outcome)
+        if first:
+            self.correct_a_typing_mistake(measured)
+        return measured
 
     def measure(
         self, goal: Goal, spec: GoalSpec, baseline: Decimal, since: datetime.date, outcome: str
@@ -1943,6 +1946,26 @@ class _PatientBuilder:
             item=goal,
             expected_version=goal.version,
             changes={"achievement_status": status},
+        )
+
+    def correct_a_typing_mistake(self, goal: Goal) -> None:
+        """A value typed with the decimal point one place off, marked entered in error: the chart leaves it out."""
+        latest = goal.measurements.order_by("-measured_on", "-id").first()
+        typed = latest.value * 10
+        wrong = self.b.run(
+            self.by("measurement"),
+            plans.record_goal_measurement,
+            goal=goal,
+            value=typed,
+            measured_on=latest.measured_on - datetime.timedelta(days=1),
+            source=latest.source,
+        )
+        self.b.run(
+            self.by("goal"),
+            plans.mark_measurement_in_error,
+            measurement=wrong,
+            expected_version=wrong.version,
+            reason=f"Typing mistake: {typed.normalize():f} for {latest.value.normalize():f}.",
         )
 
     @staticmethod

@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 
-from careplans.models import CarePlan, Goal, InformationRelease, PlanItem
+from careplans.models import CarePlan, Goal, GoalMeasurement, InformationRelease, PlanItem, Problem
 from careplans.services import PERSON_FIELDS, editable_fields
 from patients.models import RelatedPerson
 from patients.services import RELATED_PERSON_EDITABLE
@@ -323,3 +323,60 @@ class HistoryFilterForm(forms.Form):
         if not self.is_bound or not self.is_valid():
             return "", None
         return self.cleaned_data["kind"], self.cleaned_data["person"]
+
+
+class MeasurementForm(forms.Form):
+    """A new value of a goal's measure. The date rules (not in the future, not before the baseline) are the model's."""
+
+    # A text box rather than type="number", which would silently drop what the browser cannot parse ("7,9").
+    value = forms.DecimalField(
+        max_digits=10, decimal_places=2, widget=forms.TextInput(attrs={"inputmode": "decimal"})
+    )
+    measured_on = forms.DateField(label="Date measured", widget=forms.DateInput(attrs={"type": "date"}))
+    source = forms.ChoiceField(choices=GoalMeasurement.Source.choices)
+    note = forms.CharField(max_length=300, required=False)
+
+    def __init__(self, *args: Any, goal: Goal, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.goal = goal
+        self.fields["value"].label = f"{goal.measure} ({goal.unit})" if goal.unit else goal.measure
+        self.fields["value"].error_messages["invalid"] = f"Enter the {goal.measure} as a number."
+
+
+class InErrorForm(forms.Form):
+    """Mark a measurement entered in error: it stays on record, out of the chart, with the reason."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    reason = forms.CharField(
+        max_length=300,
+        help_text="For example: wrong patient, or a typing mistake. The value stays on record.",
+    )
+
+
+class GoalForm(item_form_class(Goal)):  # type: ignore[misc]
+    """A goal's fields, and which of the plan's own problems it addresses (`set_goal_problems`)."""
+
+    problems = forms.ModelMultipleChoiceField(
+        queryset=Problem.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Problems this goal addresses",
+        error_messages={"invalid_choice": "Choose problems from this patient's plan."},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["problems"].queryset = Problem.objects.filter(plan=self.plan)
+        if self.item is not None and "problems" not in self.initial:
+            self.initial["problems"] = [problem.pk for problem in self.item.problems.all()]
+
+    def model_fields(self) -> list[str]:
+        return [name for name in super().model_fields() if name != "problems"]
+
+    def values(self) -> dict[str, Any]:
+        return {name: value for name, value in super().values().items() if name != "problems"}
+
+    def rebased(self, *, seen: Any, current: PlanItem) -> PlanItemForm:
+        form = super().rebased(seen=seen, current=current)
+        form.initial["problems"] = [problem.pk for problem in self.cleaned_data.get("problems", [])]
+        return form

@@ -382,6 +382,13 @@ class GoalMeasurement(VersionedRecord):
     def clean(self) -> None:
         if self.measured_on and self.measured_on > timezone.localdate():
             raise ValidationError({"measured_on": "A measurement cannot be dated in the future."})
+        baseline_date = self.goal.baseline_date if self.goal_id else None
+        if self.measured_on and baseline_date and self.measured_on < baseline_date:
+            raise ValidationError(
+                {
+                    "measured_on": f"A measurement cannot be dated before the baseline ({baseline_date:%d %b %Y})."
+                }
+            )
 
 
 @tracked

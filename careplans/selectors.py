@@ -92,10 +92,14 @@ def item_as_of_version(item: PlanItem, version: int) -> Any:
     return item.events.filter(version=version).order_by("-pgh_id").first()
 
 
-def get_goal_measurement_for_user(user: User, measurement_id: int | str) -> GoalMeasurement:
+def get_goal_measurement_for_user(
+    user: User, measurement_id: int | str, *, goal_id: int | None = None
+) -> GoalMeasurement:
+    """A measurement, or 404 for outsiders; with `goal_id`, also for a measurement of another goal."""
+    measurements = GoalMeasurement.objects.select_related("goal__plan__patient")
+    if goal_id is not None:
+        measurements = measurements.filter(goal_id=goal_id)
     try:
-        return GoalMeasurement.objects.select_related("goal__plan__patient").get(
-            pk=measurement_id, goal__plan__in=plans_visible_to(user)
-        )
+        return measurements.get(pk=measurement_id, goal__plan__in=plans_visible_to(user))
     except (GoalMeasurement.DoesNotExist, ValueError):
         raise Http404("No such measurement") from None

@@ -181,6 +181,22 @@ def set_goal_problems(*, goal: Goal, problems: Iterable[Problem], actor: User) -
 
 
 @transaction.atomic
+def add_goal(*, plan: CarePlan, actor: User, values: Mapping[str, Any], problems: Iterable[Problem]) -> Goal:
+    """Add a goal to `plan` linked to the problems it addresses, all or nothing."""
+    goal = add_plan_item(plan=plan, model=Goal, actor=actor, values=values)
+    return set_goal_problems(goal=goal, problems=problems, actor=actor)
+
+
+@transaction.atomic
+def update_goal(
+    *, goal: Goal, expected_version: int, actor: User, changes: Mapping[str, Any], problems: Iterable[Problem]
+) -> Goal:
+    """Change a goal's fields and the problems it addresses, all or nothing, refusing a stale version."""
+    updated = update_plan_item(item=goal, expected_version=expected_version, actor=actor, changes=changes)
+    return set_goal_problems(goal=updated, problems=problems, actor=actor)
+
+
+@transaction.atomic
 def record_goal_measurement(
     *, goal: Goal, actor: User, value: Decimal, measured_on: datetime.date, source: str, note: str = ""
 ) -> GoalMeasurement:

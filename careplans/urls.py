@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from careplans.views import history, notifications, plan_details, related_people
+from careplans.views import goal_progress, goals, history, notifications, plan_details, related_people
 from careplans.views import plan as views
 
 app_name = "careplans"
@@ -38,6 +38,19 @@ urlpatterns = [
         related_people.person_end,
         name="person-end",
     ),
+    path(
+        "plans/<uuid:plan_id>/goals/<int:goal_id>/measurements/new/",
+        goal_progress.measurement_new,
+        name="measurement-new",
+    ),
+    path(
+        "plans/<uuid:plan_id>/goals/<int:goal_id>/measurements/<int:measurement_id>/in-error/",
+        goal_progress.measurement_in_error,
+        name="measurement-in-error",
+    ),
+    # A goal's form also links the plan's problems; before the generic item URLs, like related people.
+    path("plans/<uuid:plan_id>/items/goal/new/", goals.goal_new, name="goal-new"),
+    path("plans/<uuid:plan_id>/items/goal/<int:item_id>/edit/", goals.goal_edit, name="goal-edit"),
     path("plans/<uuid:plan_id>/items/<slug:kind>/new/", views.item_new, name="item-new"),
     path(ITEM, views.item_detail, name="item-detail"),
     path(f"{ITEM}edit/", views.item_edit, name="item-edit"),

@@ -75,6 +75,12 @@ CALLS = {
         item=w["problem"], status="resolved", reason="Better", **v
     ),
     "move_plan_item": lambda w, v: plans.move_plan_item(item=w["step"], status="in_progress", **v),
+    "add_goal": lambda w, v: plans.add_goal(
+        plan=w["plan"], values={"description": "Walk daily"}, problems=[w["problem"]], **v
+    ),
+    "update_goal": lambda w, v: plans.update_goal(
+        goal=w["goal"], changes={"barriers": "Rain"}, problems=[w["problem"]], **v
+    ),
     "set_goal_problems": lambda w, v: plans.set_goal_problems(goal=w["goal"], problems=[w["problem"]], **v),
     "record_goal_measurement": lambda w, v: plans.record_goal_measurement(
         goal=w["goal"], value=Decimal("7.9"), measured_on=TODAY, source="lab", **v
@@ -98,6 +104,7 @@ CREATING = {
     "add_related_person",
     "add_team_member",
     "add_plan_item",
+    "add_goal",
     "set_goal_problems",
     "record_goal_measurement",
     "record_plan_review",

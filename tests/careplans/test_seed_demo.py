@@ -130,6 +130,8 @@ def test_demo_plans_show_progress_and_work_that_is_late(seeded):
     completed = Goal.objects.filter(status="completed")
     assert completed and all(g.achievement_status == "achieved" and g.status_reason for g in completed)
     assert Goal.objects.filter(kind=Goal.Kind.LIFE).exists()
+    in_error = GoalMeasurement.objects.filter(status="entered_in_error")
+    assert in_error.count() >= 20 and all(m.status_reason.startswith("Typing mistake") for m in in_error)
     assert Medication.objects.filter(status="stopped").exclude(status_reason="").exists()
 
     overdue = CarePlan.objects.filter(status="active", next_review_due__lt=today)
