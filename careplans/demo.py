@@ -2127,7 +2127,8 @@ class _PatientBuilder:
         plan = self.b.run(
             self.keeper, plans.change_plan_status, plan=plan, expected_version=plan.version, status="active"
         )
-        reviewer = rng.choice([self.keeper, self.by("review")])
+        # Sign-off is the physician's (the team's default sign-off roles).
+        reviewer = self.b.member(self.team_name, Role.PHYSICIAN)
         context = rng.choice(list(PlanReview.Context.values))
         self.b.run(
             reviewer,
