@@ -34,7 +34,9 @@ def build_snapshot(plan: CarePlan) -> dict[str, Any]:
     """Every section and every field of `plan` as it stands now, in a fixed number of queries."""
     plan = CarePlan.objects.select_related("updated_by").get(pk=plan.pk)
     links: dict[int, list[int]] = {}
-    for goal_id, problem_id in GoalProblem.objects.filter(goal__plan=plan).values_list("goal_id", "problem_id"):
+    for goal_id, problem_id in GoalProblem.objects.filter(goal__plan=plan).values_list(
+        "goal_id", "problem_id"
+    ):
         links.setdefault(goal_id, []).append(problem_id)
     sections: dict[str, dict[str, Any]] = {}
     for kind, model in PLAN_ITEM_MODELS.items():

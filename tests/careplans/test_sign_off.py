@@ -109,7 +109,9 @@ def test_the_diff_lists_added_changed_ended_and_reopened_items(care_plan, physic
     services.update_plan_item(item=kept, expected_version=1, actor=nurse, changes={"prognosis": "Fair"})
     services.end_plan_item(item=ended, expected_version=1, actor=nurse, status="resolved", reason="Healed")
     services.reopen_plan_item(item=reopened, expected_version=2, actor=nurse, reason="Flare")
-    added = services.add_plan_item(plan=care_plan, model=type(kept), actor=nurse, values={"condition": "COPD"})
+    added = services.add_plan_item(
+        plan=care_plan, model=type(kept), actor=nurse, values={"condition": "COPD"}
+    )
     plan = CarePlan.objects.get(pk=care_plan.pk)
     services.update_care_plan(
         plan=plan, expected_version=plan.version, actor=nurse, changes={"strengths": "Walks daily"}
