@@ -10,6 +10,7 @@ from careplans.views import (
     plan_details,
     related_people,
     review,
+    team_reviews,
 )
 from careplans.views import plan as views
 
@@ -34,6 +35,7 @@ urlpatterns = [
     path("plans/<uuid:plan_id>/review/", review.plan_review, name="plan-review"),
     path("plans/<uuid:plan_id>/versions/", review.plan_versions, name="plan-versions"),
     path("plans/<uuid:plan_id>/versions/<int:number>/", review.plan_version, name="plan-version"),
+    path("teams/<int:team_id>/reviews/", team_reviews.team_reviews, name="team-reviews"),
     path("plans/<uuid:plan_id>/status/", plan_details.plan_status, name="plan-status"),
     path("plans/<uuid:plan_id>/parts/<slug:part>/", plan_details.plan_part, name="plan-part"),
     path("plans/<uuid:plan_id>/parts/<slug:part>/edit/", plan_details.plan_part_edit, name="plan-part-edit"),

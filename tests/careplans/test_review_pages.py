@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from careplans import services
-from careplans.models import PlanVersion
+from careplans.models import CarePlan, PlanVersion
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -132,3 +135,47 @@ def test_review_mode_takes_the_same_number_of_queries_however_large_the_plan(
 
 
 QUERIES = 21
+
+
+def team_reviews_url(team):
+    return reverse("careplans:team-reviews", args=[team.pk])
+
+
+def test_the_team_view_lists_overdue_and_due_soon_reviews_of_plans_goals_and_services(client, team, nurse):
+    today = timezone.localdate()
+    overdue = factories.CarePlanFactory(patient=factories.PatientFactory(team=team), status="active")
+    later = factories.CarePlanFactory(patient=factories.PatientFactory(team=team), status="active")
+    CarePlan.objects.filter(pk=overdue.pk).update(next_review_due=today - datetime.timedelta(days=3))
+    CarePlan.objects.filter(pk=later.pk).update(next_review_due=today + datetime.timedelta(days=60))
+    goal = factories.GoalFactory(plan=overdue, next_review_on=today + datetime.timedelta(days=2))
+    client.force_login(nurse)
+
+    page = client.get(team_reviews_url(team)).content.decode()
+
+    assert overdue.patient.display_name in page and "Overdue" in page
+    assert later.patient.display_name not in page
+    assert goal.description in page
+
+
+def test_an_outsider_cannot_see_a_teams_reviews(client, team, outsider):
+    client.force_login(outsider)
+    assert client.get(team_reviews_url(team)).status_code == 404
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_the_team_view_takes_the_same_number_of_queries_however_many_reviews_are_due(
+    client, team, nurse, django_assert_num_queries, size
+):
+    today = timezone.localdate()
+    for _ in range(size):
+        plan = factories.CarePlanFactory(patient=factories.PatientFactory(team=team), status="active")
+        CarePlan.objects.filter(pk=plan.pk).update(next_review_due=today)
+        factories.GoalFactory(plan=plan, next_review_on=today)
+    client.force_login(nurse)
+    client.get(team_reviews_url(team))
+
+    with django_assert_num_queries(TEAM_QUERIES):
+        client.get(team_reviews_url(team))
+
+
+TEAM_QUERIES = 9
