@@ -19,9 +19,11 @@ from careplans.models import (
     Medication,
     Notification,
     PlanReview,
+    PlanVersion,
     Problem,
     ReminderRecheck,
     ReminderSweep,
+    ReviewCorrection,
     SymptomPlan,
 )
 from teams.admin import PatientDataAdmin, register_history_admins
@@ -182,6 +184,36 @@ class EmailDigestAdmin(PatientDataAdmin):
 @admin.register(ReminderSweep, ReminderRecheck)
 class ReminderBookkeepingAdmin(PatientDataAdmin):
     """Where the reminder sweep got to, and what waits for its next run: to look at, never to edit."""
+
+
+@admin.register(PlanVersion)
+class PlanVersionAdmin(PatientDataAdmin):
+    """Signed plan versions are immutable (the database refuses updates); read them on the versions page."""
+
+    list_display = ("plan", "number", "created_at", "signed_by", "signer_role")
+    list_select_related = ("plan__patient", "signed_by")
+    search_fields = PATIENT_SEARCH
+    raw_id_fields = ("plan", "review", "signed_by")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ReviewCorrection)
+class ReviewCorrectionAdmin(PatientDataAdmin):
+    list_display = ("review", "created_at", "author", "author_role")
+    list_select_related = ("review__plan__patient", "author")
+    search_fields = ("note", "review__plan__patient__mrn", "review__plan__patient__family_name")
+    raw_id_fields = ("review", "author")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 register_history_admins("careplans")

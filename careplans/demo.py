@@ -1763,6 +1763,7 @@ class _PatientBuilder:
         self.add_care_team()
         self.add_education()
         self.activate_and_review()
+        self.change_after_sign_off()
 
     def register(self) -> None:
         spec, rng = self.spec, self.rng
@@ -2121,13 +2122,34 @@ class _PatientBuilder:
 
     # ---- status and review
 
+    def change_after_sign_off(self) -> None:
+        """The keeper's edits after the physician signed: review mode shows them as changed since sign-off."""
+        if int(self.mrn[1:]) % 2:
+            return
+        step = (
+            ActionStep.objects.filter(plan=self.plan)
+            .exclude(status__in=ActionStep.END_STATUSES)
+            .order_by("pk")
+            .first()
+        )
+        if step is not None:
+            self.b.run(
+                self.keeper,
+                plans.update_plan_item,
+                item=step,
+                expected_version=step.version,
+                changes={"due_date": step.due_date + datetime.timedelta(days=14)},
+                reason="Moved after the visit, as agreed with the patient.",
+            )
+
     def activate_and_review(self) -> None:
         spec, rng = self.spec, self.rng
         plan = CarePlan.objects.get(pk=self.plan.pk)
         plan = self.b.run(
             self.keeper, plans.change_plan_status, plan=plan, expected_version=plan.version, status="active"
         )
-        reviewer = rng.choice([self.keeper, self.by("review")])
+        # Sign-off is the physician's (the team's default sign-off roles).
+        reviewer = self.b.member(self.team_name, Role.PHYSICIAN)
         context = rng.choice(list(PlanReview.Context.values))
         self.b.run(
             reviewer,

@@ -771,6 +771,46 @@ class PlanReview(models.Model):
         return f"Review on {self.reviewed_at:%Y-%m-%d} by {self.reviewer}"
 
 
+@pgtrigger.register(
+    pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+)
+class PlanVersion(models.Model):
+    """The whole plan as it stood when a review signed it off: an immutable snapshot (see careplans.snapshots)."""
+
+    plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    review = models.OneToOneField(PlanReview, on_delete=models.PROTECT, related_name="plan_version")
+    snapshot = models.JSONField()
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signer_role = models.CharField(max_length=30, choices=CareRole.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="plan_version_number_unique")]
+
+    def __str__(self) -> str:
+        return f"Version {self.number} of {self.plan}"
+
+
+@tracked
+@pgtrigger.register(pgtrigger.Protect(name="append_only", operation=pgtrigger.Update))
+class ReviewCorrection(models.Model):
+    """A correcting note on a signed review, which itself is never edited."""
+
+    review = models.ForeignKey(PlanReview, on_delete=models.PROTECT, related_name="corrections")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author_role = models.CharField(max_length=30, choices=CareRole.choices)
+    note = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Correction to {self.review}"
+
+
 #: The section item types, in the order the plan shows them, keyed by the name used in URLs.
 PLAN_ITEM_MODELS: dict[str, type[PlanItem]] = {
     "problem": Problem,

@@ -28,10 +28,13 @@ from careplans.models import (
     InformationRelease,
     PlanItem,
     PlanReview,
+    PlanVersion,
     Problem,
+    ReviewCorrection,
 )
+from careplans.snapshots import build_snapshot
 from teams import selectors as teams
-from teams.models import User
+from teams.models import CareRole, User
 from teams.records import apply_changes, create_record, history_context, lock_at_version
 
 I = TypeVar("I", bound=PlanItem)  # noqa: E741
@@ -273,10 +276,19 @@ def record_plan_review(
     summary: str,
     decisions: str = "",
 ) -> PlanReview:
-    """Record a review of the whole plan and schedule the next one from today."""
+    """Sign off the whole plan: record the review, freeze a `PlanVersion`, schedule the next review.
+
+    Only a team member whose role is in the team's `sign_off_roles` may sign. The next
+    review is today plus the plan's interval in days (day arithmetic: no month-end
+    clamping, a leap day is just a day). Editing continues on the living plan.
+    """
     _require_member(actor, plan)
     membership = teams.membership_in(actor, plan.patient.team_id)
     locked = CarePlan.objects.select_for_update().select_related("patient__team").get(pk=plan.pk)
+    team = locked.patient.team
+    if membership.role not in team.sign_off_roles:
+        allowed = ", ".join(str(CareRole(role).label).lower() for role in team.sign_off_roles)
+        raise PermissionDenied(f"On this team a plan is signed off by: {allowed}.")
     now = timezone.now()
     next_due = timezone.localdate(now) + locked.review_interval()
     with history_context(actor=actor):
@@ -287,8 +299,8 @@ def record_plan_review(
             reviewer_role=membership.role,
             context=context,
             patient_present=patient_present,
-            summary=summary,
-            decisions=decisions,
+            summary=summary.strip(),
+            decisions=decisions.strip(),
             next_review_due=next_due,
         )
         review.full_clean()
@@ -299,7 +311,52 @@ def record_plan_review(
             changes={"last_reviewed_at": now, "next_review_due": next_due, "next_review_reason": ""},
             editable=("last_reviewed_at", "next_review_due", "next_review_reason"),
         )
+        last = PlanVersion.objects.filter(plan=locked).order_by("-number").values_list("number", flat=True)
+        PlanVersion.objects.create(
+            plan=locked,
+            number=(last.first() or 0) + 1,
+            review=review,
+            snapshot=build_snapshot(locked),
+            signed_by=actor,
+            signer_role=membership.role,
+            created_at=now,
+        )
     return review
+
+
+@transaction.atomic
+def add_review_correction(*, review: PlanReview, actor: User, note: str) -> ReviewCorrection:
+    """Append a correcting note to a signed review; the review itself never changes."""
+    _require_member(actor, review.plan)
+    if not note.strip():
+        raise ValidationError({"note": "Write the correction."})
+    membership = teams.membership_in(actor, review.plan.patient.team_id)
+    with history_context(actor=actor):
+        return ReviewCorrection.objects.create(
+            review=review, author=actor, author_role=membership.role, note=note.strip()
+        )
+
+
+@transaction.atomic
+def set_next_review_date(
+    *, plan: CarePlan, expected_version: int, actor: User, next_review_due: datetime.date, reason: str
+) -> CarePlan:
+    """Override the computed next review date, with a reason the plan keeps beside it."""
+    _require_member(actor, plan)
+    if not reason.strip():
+        raise ValidationError({"next_review_reason": "Give a reason for setting the date by hand."})
+    reason = reason.strip()
+    if next_review_due < timezone.localdate():
+        raise ValidationError({"next_review_due": "Choose today or a later date."})
+    locked = lock_at_version(plan, expected_version=expected_version)
+    with history_context(actor=actor, reason=reason):
+        apply_changes(
+            locked,
+            actor=actor,
+            changes={"next_review_due": next_review_due, "next_review_reason": reason},
+            editable=("next_review_due", "next_review_reason"),
+        )
+    return locked
 
 
 @transaction.atomic

@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from django.urls import path
 
-from careplans.views import goal_progress, goals, history, notifications, plan_details, related_people
+from careplans.views import (
+    goal_progress,
+    goals,
+    history,
+    notifications,
+    plan_details,
+    related_people,
+    review,
+    team_reviews,
+)
 from careplans.views import plan as views
 
 app_name = "careplans"
@@ -23,6 +32,10 @@ urlpatterns = [
     path("account/notifications/", notifications.notification_preferences, name="notification-preferences"),
     path("plans/<uuid:plan_id>/", views.plan_detail, name="plan-detail"),
     path("plans/<uuid:plan_id>/history/", history.plan_history, name="plan-history"),
+    path("plans/<uuid:plan_id>/review/", review.plan_review, name="plan-review"),
+    path("plans/<uuid:plan_id>/versions/", review.plan_versions, name="plan-versions"),
+    path("plans/<uuid:plan_id>/versions/<int:number>/", review.plan_version, name="plan-version"),
+    path("teams/<int:team_id>/reviews/", team_reviews.team_reviews, name="team-reviews"),
     path("plans/<uuid:plan_id>/status/", plan_details.plan_status, name="plan-status"),
     path("plans/<uuid:plan_id>/parts/<slug:part>/", plan_details.plan_part, name="plan-part"),
     path("plans/<uuid:plan_id>/parts/<slug:part>/edit/", plan_details.plan_part_edit, name="plan-part-edit"),

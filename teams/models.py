@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
@@ -53,6 +54,10 @@ class Organization(VersionedRecord):
         return self.name
 
 
+def default_sign_off_roles() -> list[str]:
+    return [CareRole.PHYSICIAN, CareRole.NP_PA]
+
+
 @tracked
 class Team(VersionedRecord):
     """A care team and its panel of patients."""
@@ -78,6 +83,11 @@ class Team(VersionedRecord):
     escalate_after_days = models.PositiveSmallIntegerField(
         default=14,
         help_text="Days overdue after which a reminder also goes to the team lead and the patient's physician.",
+    )
+    sign_off_roles = ArrayField(
+        models.CharField(max_length=30, choices=CareRole.choices),
+        default=default_sign_off_roles,
+        help_text="The roles whose members may sign off a plan review.",
     )
 
     class Meta:

@@ -92,6 +92,7 @@ def test_an_admin_edit_is_attributed_and_bumps_the_version(admin_client, admin_u
         "review_interval_days": 60,
         "high_risk_review_interval_days": 30,
         "escalate_after_days": 14,
+        "sign_off_roles": "physician,np_pa",
     }
     response = admin_client.post(admin_url(type(team), "change", team.pk), data)
     assert response.status_code == 302

@@ -13,6 +13,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from careplans import services as plans
+from careplans.models import PlanReview
 from patients import services as patients
 from teams import services as teams
 from teams.models import Membership
@@ -24,7 +25,7 @@ TODAY = datetime.date.today()
 
 
 @pytest.fixture
-def world(care_plan, nurse):
+def world(care_plan, nurse, physician):
     """One record of each kind the services act on, all on the nurse's team."""
     goal = factories.GoalFactory(plan=care_plan)
     return {
@@ -41,6 +42,16 @@ def world(care_plan, nurse):
             patient=care_plan.patient, actor=nurse, values={"name": "Sam", "relationship": "son"}
         ),
         "membership": Membership.objects.get(user=nurse),
+        # Made directly: signing through the service would move the plan's version.
+        "review": PlanReview.objects.create(
+            plan=care_plan,
+            reviewer=physician,
+            reviewer_role="physician",
+            context="visit",
+            patient_present=True,
+            summary="Fine",
+            next_review_due=TODAY,
+        ),
     }
 
 
@@ -97,6 +108,12 @@ CALLS = {
     "record_plan_review": lambda w, v: plans.record_plan_review(
         plan=w["plan"], context="visit", patient_present=True, summary="Fine", **v
     ),
+    "add_review_correction": lambda w, v: plans.add_review_correction(
+        review=w["review"], note="The visit was by video.", **v
+    ),
+    "set_next_review_date": lambda w, v: plans.set_next_review_date(
+        plan=w["plan"], next_review_due=TODAY + datetime.timedelta(days=7), reason="Hospital discharge", **v
+    ),
 }
 # Services that create records, or reopen ended ones (tested in their own files), take no version.
 CREATING = {
@@ -108,6 +125,7 @@ CREATING = {
     "set_goal_problems",
     "record_goal_measurement",
     "record_plan_review",
+    "add_review_correction",
 }
 
 
@@ -157,10 +175,10 @@ def test_a_stale_version_is_refused(name, world, nurse):
 
 
 @pytest.mark.parametrize("name", sorted(CALLS))
-def test_a_team_member_succeeds_and_history_names_them(name, world, nurse):
+def test_a_team_member_succeeds_and_history_names_them(name, world, nurse, physician):
     from pghistory.models import Context
 
-    actor = nurse
+    actor = physician if name == "record_plan_review" else nurse
     if name in {"add_team_member", "end_membership"}:
         actor = factories.UserFactory()
         factories.MembershipFactory(user=actor, team=world["team"], is_team_lead=True)

@@ -25,13 +25,15 @@ from careplans.models import (
     InformationRelease,
     Medication,
     PlanReview,
+    PlanVersion,
 )
 from patients.models import Patient
 from teams.models import CareRole, Membership, Organization, Team, User
 
 pytestmark = pytest.mark.django_db
 
-COUNTED = [Organization, Team, User, Membership, Patient, CarePlan, GoalMeasurement, PlanReview, Context]
+COUNTED = [Organization, Team, User, Membership, Patient, CarePlan, GoalMeasurement, PlanReview, PlanVersion]
+COUNTED += [Context]
 COUNTED += list(PLAN_ITEM_MODELS.values())
 
 
@@ -272,3 +274,13 @@ def test_demo_plans_have_a_history_of_changes_with_names_and_reasons(seeded):
     ended = [entry for entry in entries if entry.action == "ended"]
     assert all(entry.reason and entry.who and entry.role for entry in ended)
     assert any(entry.changes for entry in entries)
+
+
+def test_demo_plans_are_signed_by_physicians_and_some_changed_since(seeded):
+    from careplans.snapshots import build_snapshot, diff_snapshots
+
+    versions = list(PlanVersion.objects.select_related("plan"))
+    assert len(versions) >= 20
+    assert {v.signer_role for v in versions} == {CareRole.PHYSICIAN}
+    changed = [v for v in versions if diff_snapshots(v.snapshot, build_snapshot(v.plan))]
+    assert 5 <= len(changed) < len(versions)

@@ -1,0 +1,168 @@
+"""Visit review mode and sign-off, and the signed plan versions compared with each other or with today.
+
+Review mode (`/plans/<id>/review/`) is what a physician reads in the minutes of a visit:
+what changed since the last sign-off, goals against their targets, overdue steps, and the
+sign-off form (422 with what was typed when it is refused).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from careplans import services
+from careplans.forms import add_service_errors
+from careplans.models import (
+    PLAN_ITEM_MODELS,
+    ActionStep,
+    CarePlan,
+    Goal,
+    GoalMeasurement,
+    PlanReview,
+    PlanVersion,
+)
+from careplans.selectors import get_plan_for_user
+from careplans.snapshots import build_snapshot, diff_snapshots
+from careplans.views.plan import HtmxHttpRequest
+
+TODAY = "today"
+SECTION_TITLES = {
+    "problem": "Problems",
+    "goal": "Goals",
+    "action-step": "Action plan",
+    "medication": "Medications",
+    "symptom-plan": "Symptom plans",
+    "community-service": "Community services",
+    "care-team-member": "Care team",
+    "information-release": "Information releases",
+    "education": "Education",
+}
+assert set(SECTION_TITLES) == set(PLAN_ITEM_MODELS)
+
+
+class SignOffForm(forms.Form):
+    context = forms.ChoiceField(label="Kind of review", choices=PlanReview.Context.choices)
+    patient_present = forms.TypedChoiceField(
+        label="Was the patient present?",
+        choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    summary = forms.CharField(label="Summary", widget=forms.Textarea(attrs={"rows": 3}))
+    decisions = forms.CharField(label="Decisions", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def _goals(plan: CarePlan) -> list[Goal]:
+    """Open goals, each with `latest` set to its latest final measurement (two queries)."""
+    final = GoalMeasurement.objects.filter(status=GoalMeasurement.Status.FINAL)
+    goals = list(
+        Goal.objects.filter(plan=plan)
+        .exclude(status__in=Goal.END_STATUSES)
+        .prefetch_related(Prefetch("measurements", final))
+        .order_by("pk")
+    )
+    for goal in goals:
+        goal.latest = max(goal.measurements.all(), key=lambda m: (m.measured_on, m.pk), default=None)
+        goal.latest_meets_target = goal.latest is not None and goal.meets_target(goal.latest.value)
+    return goals
+
+
+def _sections(diff: Any) -> list[tuple[str, Any]]:
+    return [(SECTION_TITLES[kind], section) for kind, section in diff.sections.items() if section]
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def plan_review(request: HtmxHttpRequest, plan_id: uuid.UUID) -> HttpResponse:
+    """Review mode: the visit summary, the changes since the last sign-off, and signing off."""
+    plan = get_plan_for_user(request.user, plan_id)
+    form = SignOffForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            services.record_plan_review(plan=plan, actor=request.user, **form.cleaned_data)
+        except (ValidationError, PermissionDenied) as error:
+            if isinstance(error, PermissionDenied):
+                form.add_error(None, str(error))
+            else:
+                add_service_errors(form, error)
+        else:
+            return redirect(reverse("careplans:plan-review", args=[plan.pk]) + "?signed=1")
+    last = PlanVersion.objects.filter(plan=plan).select_related("signed_by").first()
+    today = timezone.localdate()
+    diff = diff_snapshots(last.snapshot if last else None, build_snapshot(plan))
+    context = {
+        "plan": plan,
+        "patient": plan.patient,
+        "last_version": last,
+        "changes": _sections(diff),
+        "plan_changes": diff.plan_fields,
+        "goals": _goals(plan),
+        "overdue_steps": ActionStep.objects.filter(plan=plan, due_date__lt=today)
+        .exclude(status__in=ActionStep.END_STATUSES)
+        .order_by("due_date", "pk"),
+        "form": form,
+        "signed": request.GET.get("signed") == "1",
+    }
+    return render(request, "careplans/plan_review.html", context, status=422 if form.errors else 200)
+
+
+def _snapshot(plan: CarePlan, which: str) -> tuple[str, dict[str, Any]]:
+    if which == TODAY:
+        return "Today", build_snapshot(plan)
+    try:
+        version = PlanVersion.objects.get(plan=plan, number=int(which))
+    except (PlanVersion.DoesNotExist, ValueError):
+        raise Http404("No such version") from None
+    return f"Version {version.number}", version.snapshot
+
+
+@never_cache
+@require_GET
+def plan_versions(request: HtmxHttpRequest, plan_id: uuid.UUID) -> HttpResponse:
+    """The signed versions; with `?old=<n>&new=<n or today>`, the difference between two of them."""
+    plan = get_plan_for_user(request.user, plan_id)
+    versions = PlanVersion.objects.filter(plan=plan).select_related("signed_by", "review").defer("snapshot")
+    context: dict[str, Any] = {"plan": plan, "patient": plan.patient, "versions": versions}
+    if "old" in request.GET and "new" in request.GET:
+        old_label, old = _snapshot(plan, request.GET["old"])
+        new_label, new = _snapshot(plan, request.GET["new"])
+        diff = diff_snapshots(old, new)
+        context |= {
+            "compared": (old_label, new_label),
+            "changes": _sections(diff),
+            "plan_changes": diff.plan_fields,
+        }
+    return render(request, "careplans/plan_versions.html", context)
+
+
+@never_cache
+@require_GET
+def plan_version(request: HtmxHttpRequest, plan_id: uuid.UUID, number: int) -> HttpResponse:
+    """One signed version, read-only: every section as it stood at sign-off."""
+    plan = get_plan_for_user(request.user, plan_id)
+    try:
+        version = PlanVersion.objects.select_related("signed_by", "review").get(plan=plan, number=number)
+    except PlanVersion.DoesNotExist:
+        raise Http404("No such version") from None
+    sections = [
+        (
+            SECTION_TITLES[kind],
+            [
+                (item["_label"], item["status"])
+                for item in version.snapshot["sections"].get(kind, {}).values()
+            ],
+        )
+        for kind in PLAN_ITEM_MODELS
+    ]
+    context = {"plan": plan, "patient": plan.patient, "version": version, "sections": sections}
+    return render(request, "careplans/plan_version.html", context)
