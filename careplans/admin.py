@@ -16,12 +16,14 @@ from careplans.models import (
     GoalMeasurement,
     GoalProblem,
     InformationRelease,
+    InstrumentResponse,
     Medication,
     Notification,
     PlanReview,
     Problem,
     ReminderRecheck,
     ReminderSweep,
+    SharedDecision,
     SymptomPlan,
 )
 from teams.admin import PatientDataAdmin, register_history_admins
@@ -119,6 +121,24 @@ class CommunityServiceAdmin(PlanItemAdmin):
     search_fields = ("organization_name", "contact_name", *PATIENT_SEARCH)
     raw_id_fields = ("plan", "release")
     autocomplete_fields = ("responsible_member",)
+
+
+@admin.register(SharedDecision)
+class SharedDecisionAdmin(PlanItemAdmin):
+    list_display = ("question", "plan", "decided_on", "revisit_on", "status")
+    list_filter = ("status",)
+    search_fields = ("question", *PATIENT_SEARCH)
+    raw_id_fields = ("plan", "goal", "problem")
+
+
+@admin.register(InstrumentResponse)
+class InstrumentResponseAdmin(PatientDataAdmin):
+    list_display = ("plan", "instrument", "answered_on", "total", "band", "urgent", "status")
+    list_filter = ("instrument", "status", "urgent")
+    list_select_related = ("plan__patient",)
+    search_fields = PATIENT_SEARCH
+    raw_id_fields = ("plan", "goal")
+    date_hierarchy = "answered_on"
 
 
 @admin.register(CareTeamMember)

@@ -41,7 +41,13 @@ def world(care_plan, nurse):
             patient=care_plan.patient, actor=nurse, values={"name": "Sam", "relationship": "son"}
         ),
         "membership": Membership.objects.get(user=nurse),
+        "response": plans.record_instrument_response(
+            plan=care_plan, actor=nurse, instrument="gad7", answers=GAD7_ALL_ONES, answered_on=TODAY
+        ),
     }
+
+
+GAD7_ALL_ONES = {f"gad{n}": 1 for n in range(1, 8)}
 
 
 # Each entry: service call with every argument but the actor, given the world and a version.
@@ -97,6 +103,12 @@ CALLS = {
     "record_plan_review": lambda w, v: plans.record_plan_review(
         plan=w["plan"], context="visit", patient_present=True, summary="Fine", **v
     ),
+    "record_instrument_response": lambda w, v: plans.record_instrument_response(
+        plan=w["plan"], instrument="gad7", answers=GAD7_ALL_ONES, answered_on=TODAY, **v
+    ),
+    "mark_instrument_response_in_error": lambda w, v: plans.mark_instrument_response_in_error(
+        response=w["response"], reason="Wrong patient", **v
+    ),
 }
 # Services that create records, or reopen ended ones (tested in their own files), take no version.
 CREATING = {
@@ -108,6 +120,7 @@ CREATING = {
     "set_goal_problems",
     "record_goal_measurement",
     "record_plan_review",
+    "record_instrument_response",
 }
 
 
