@@ -435,7 +435,14 @@ def _add_social_need(plan: CarePlan, actor: User, domain: str) -> None:
         create_record(
             Problem,
             actor=actor,
-            values={"plan": plan, "condition": condition, "is_chronic": False},
+            values={
+                "plan": plan,
+                "condition": condition,
+                "is_chronic": False,
+                "expected_to_last_12_months": False,
+                "expected_outcome": "The need is met through a community service the patient chooses.",
+                "prognosis": "To be judged with the patient at the next review.",
+            },
         )
     category = AHC_REFERRALS[domain]
     open_referrals = plan.community_services.exclude(status__in=CommunityService.END_STATUSES)

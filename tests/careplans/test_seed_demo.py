@@ -272,3 +272,16 @@ def test_demo_plans_have_a_history_of_changes_with_names_and_reasons(seeded):
     ended = [entry for entry in entries if entry.action == "ended"]
     assert all(entry.reason and entry.who and entry.role for entry in ended)
     assert any(entry.changes for entry in entries)
+def test_the_demo_shows_priorities_decisions_measures_and_social_needs(seeded):
+    from careplans.models import ActionStep, InstrumentResponse, SharedDecision
+
+    assert all(plan.one_thing and plan.priority_values for plan in plans())
+    assert SharedDecision.objects.filter(decision="").exists()  # one still being discussed
+    assert SharedDecision.objects.exclude(decision="").exists()
+    phq9 = InstrumentResponse.objects.filter(instrument="phq9")
+    assert phq9.values("plan").distinct().count() >= 2 and phq9.filter(band="Severe").count() == 0
+    assert InstrumentResponse.objects.filter(instrument="gad7").exists()
+    assert phq9.filter(urgent=True).count() == 1
+    assert ActionStep.objects.filter(is_urgent=True, description__contains="item 9").count() == 1
+    assert InstrumentResponse.objects.filter(instrument="ahc").count() == len(plans())
+    assert InstrumentResponse.objects.filter(instrument="ahc").exclude(positive_domains=[]).exists()
