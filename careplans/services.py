@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from careplans import reminders
 from careplans import measures
+from careplans import measures, team_approach
 from careplans.models import (
     ActionStep,
     CarePlan,
@@ -412,8 +413,15 @@ def record_instrument_response(
 
 
 def _urgent_step(plan: CarePlan, actor: User, description: str) -> ActionStep:
-    """An urgent step for the plan's keeper (or whoever recorded the response): first on their worklist."""
-    member = plan.responsible_member or actor
+    """An urgent step, first on the worklist of the plan's keeper; without one, of the member the team's
+    approach sends urgent measures to (careplans.team_approach), else of whoever recorded the response.
+    """
+    team = plan.patient.team
+    member = (
+        plan.responsible_member
+        or team_approach.default_member(team, team_approach.reminder_role(team, "urgent_measure"))
+        or actor
+    )
     return create_record(
         ActionStep,
         actor=actor,

@@ -156,6 +156,17 @@ class TestRecordingAResponse:
         assert step.is_urgent and step.responsible_member == nurse and step.due_date == TODAY
         assert "item 9" in step.description
 
+    def test_on_a_two_tiered_team_without_a_keeper_the_urgent_step_goes_to_the_physician(
+        self, care_plan, nurse, physician
+    ):
+        team = care_plan.patient.team
+        team.approach = "two_tiered"
+        team.save()
+        services.record_instrument_response(
+            plan=care_plan, actor=nurse, instrument="phq9", answers=phq9(3, item9=2), answered_on=TODAY
+        )
+        assert ActionStep.objects.get(plan=care_plan).responsible_member == physician
+
     def test_a_high_total_without_item_9_adds_no_urgent_step(self, care_plan, nurse):
         services.record_instrument_response(
             plan=care_plan, actor=nurse, instrument="phq9", answers=phq9(24), answered_on=TODAY
