@@ -15,6 +15,7 @@ from careplans.models import (
     Goal,
     GoalMeasurement,
     GoalProblem,
+    ImprovementGoal,
     InformationRelease,
     InstrumentResponse,
     Medication,
@@ -24,6 +25,8 @@ from careplans.models import (
     ReminderRecheck,
     ReminderSweep,
     SharedDecision,
+    SurveyResponse,
+    SurveyToken,
     SymptomPlan,
 )
 from teams.admin import PatientDataAdmin, register_history_admins
@@ -139,6 +142,30 @@ class InstrumentResponseAdmin(PatientDataAdmin):
     search_fields = PATIENT_SEARCH
     raw_id_fields = ("plan", "goal")
     date_hierarchy = "answered_on"
+
+
+@admin.register(ImprovementGoal)
+class ImprovementGoalAdmin(PatientDataAdmin):
+    list_display = ("team", "month", "goal")
+    list_filter = ("team",)
+    search_fields = ("goal",)
+
+
+@admin.register(SurveyToken, SurveyResponse)
+class AnonymousSurveyAdmin(admin.ModelAdmin):
+    """Survey invitations and answers: shown by team and month only, and never edited here."""
+
+    list_display = ("team", "month")
+    list_filter = ("team", "month")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(CareTeamMember)

@@ -1080,3 +1080,56 @@ class InstrumentResponse(VersionedRecord):
     def clean(self) -> None:
         if self.answered_on and self.answered_on > timezone.localdate():
             raise ValidationError({"answered_on": "A response cannot be dated in the future."})
+
+
+# ---- The patient-experience loop: anonymous monthly surveys (see docs/partnering.md, "Anonymity").
+
+
+@pgtrigger.register(pgtrigger.Protect(name="protect_deletes", operation=pgtrigger.Delete))
+class SurveyToken(models.Model):
+    """One printed or sent survey invitation: a secret that can be used once.
+
+    Only a hash of the secret is stored. Nothing links a token to a patient, and using it
+    records no time, so the team cannot match a token to the response it produced. Not
+    tracked in history on purpose: a history row would carry the time and request of its use.
+    """
+
+    team = models.ForeignKey("teams.Team", on_delete=models.PROTECT, related_name="survey_tokens")
+    month = models.DateField(help_text="The first day of the survey month.")
+    token_hash = models.CharField(max_length=64, unique=True)
+    is_used = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"Survey invitation for {self.team} ({self.month:%B %Y})"
+
+
+@pgtrigger.register(pgtrigger.Protect(name="protect_deletes", operation=pgtrigger.Delete))
+class SurveyResponse(models.Model):
+    """One anonymous answer to the monthly survey: team, month and the answers, nothing else.
+
+    A random primary key and no timestamp: neither the order nor the time of responses can be
+    matched to when an invitation was handed out.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey("teams.Team", on_delete=models.PROTECT, related_name="survey_responses")
+    month = models.DateField()
+    answers = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"Survey response for {self.team} ({self.month:%B %Y})"
+
+
+@tracked
+class ImprovementGoal(VersionedRecord):
+    """What the team will improve this month, in the light of what patients told it."""
+
+    team = models.ForeignKey("teams.Team", on_delete=models.PROTECT, related_name="improvement_goals")
+    month = models.DateField()
+    goal = models.TextField()
+
+    class Meta:
+        ordering = ["-month", "id"]
+
+    def __str__(self) -> str:
+        return self.goal

@@ -10,6 +10,8 @@ Celery tasks call these and only translate their input and output.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import secrets
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -22,6 +24,7 @@ from django.utils import timezone
 from careplans import reminders
 from careplans import measures
 from careplans import measures, team_approach
+from careplans import experience, measures, team_approach
 from careplans.models import (
     ActionStep,
     CarePlan,
@@ -29,14 +32,17 @@ from careplans.models import (
     Goal,
     GoalMeasurement,
     GoalProblem,
+    ImprovementGoal,
     InformationRelease,
     InstrumentResponse,
     PlanItem,
     PlanReview,
     Problem,
+    SurveyResponse,
+    SurveyToken,
 )
 from teams import selectors as teams
-from teams.models import User
+from teams.models import Team, User
 from teams.records import apply_changes, create_record, history_context, lock_at_version
 
 I = TypeVar("I", bound=PlanItem)  # noqa: E741
@@ -484,3 +490,63 @@ def mark_instrument_response_in_error(
             editable=("status", "status_reason"),
         )
     return locked
+
+
+class SurveyTokenUsed(Exception):
+    """The survey invitation was already used: each one answers once."""
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def issue_survey_tokens(*, team: Team, actor: User, count: int, month: datetime.date) -> list[str]:
+    """Create `count` one-use survey invitations for the team's month; returns the secrets.
+
+    The secrets exist only in the answer (to print or send); the database keeps their hashes.
+    """
+    if not teams.is_member(actor, team.pk):
+        raise PermissionDenied("You are not on this team.")
+    if not 1 <= count <= 200:
+        raise ValidationError({"count": "Print between 1 and 200 invitations at a time."})
+    tokens = [secrets.token_urlsafe(16) for _ in range(count)]
+    SurveyToken.objects.bulk_create(
+        SurveyToken(team=team, month=experience.first_of_month(month), token_hash=_token_hash(token))
+        for token in tokens
+    )
+    return tokens
+
+
+@transaction.atomic
+def submit_survey_response(*, token: str, answers: Mapping[str, Any]) -> SurveyResponse:
+    """Record an anonymous answer with a survey invitation, once; no one is signed in.
+
+    Raises `SurveyToken.DoesNotExist` for an unknown token and `SurveyTokenUsed` for a used one.
+    """
+    invitation = SurveyToken.objects.select_for_update().get(token_hash=_token_hash(token))
+    if invitation.is_used:
+        raise SurveyTokenUsed
+    allowed = {value for value, _label in experience.SCALE}
+    kept = {name: str(answers.get(name)) for name, _text in experience.QUESTIONS if answers.get(name)}
+    if any(value not in allowed for value in kept.values()):
+        raise ValidationError("Choose one of the answers offered.")
+    if not kept:
+        raise ValidationError("Answer at least one question.")
+    SurveyToken.objects.filter(pk=invitation.pk).update(is_used=True)
+    return SurveyResponse.objects.create(team_id=invitation.team_id, month=invitation.month, answers=kept)
+
+
+@transaction.atomic
+def record_improvement_goal(*, team: Team, actor: User, month: datetime.date, goal: str) -> ImprovementGoal:
+    """Record what the team will improve this month."""
+    if not teams.is_member(actor, team.pk):
+        raise PermissionDenied("You are not on this team.")
+    if not goal.strip():
+        raise ValidationError({"goal": "Say what the team will improve."})
+    with history_context(actor=actor):
+        return create_record(
+            ImprovementGoal,
+            actor=actor,
+            values={"team": team, "month": experience.first_of_month(month), "goal": goal.strip()},
+        )

@@ -5,6 +5,7 @@ from django.urls import path
 from careplans.views import goal_progress, goals, history, notifications, plan_details, related_people
 from careplans.views import notifications, plan_details, related_people
 from careplans.views import measures, plan_details, related_people
+from careplans.views import experience, measures, plan_details, related_people
 from careplans.views import plan as views
 
 app_name = "careplans"
@@ -25,6 +26,8 @@ urlpatterns = [
     path("account/notifications/", notifications.notification_preferences, name="notification-preferences"),
     path("plans/<uuid:plan_id>/", views.plan_detail, name="plan-detail"),
     path("plans/<uuid:plan_id>/history/", history.plan_history, name="plan-history"),
+    path("survey/<str:token>/", experience.survey, name="survey"),
+    path("teams/<int:team_id>/experience/", experience.team_experience, name="team-experience"),
     path("plans/<uuid:plan_id>/measures/", measures.plan_measures, name="measures"),
     path("plans/<uuid:plan_id>/status/", plan_details.plan_status, name="plan-status"),
     path("plans/<uuid:plan_id>/parts/<slug:part>/", plan_details.plan_part, name="plan-part"),
