@@ -48,7 +48,7 @@ from django.utils import timezone
 
 from careplans import reminders
 from careplans import services as plans
-from careplans.demo_partnering import add_partnering
+from careplans.demo_partnering import add_experience_surveys, add_partnering
 from careplans.models import (
     ActionStep,
     CarePlan,
@@ -1659,6 +1659,7 @@ class _Builder:
         self.build_practice()
         for number, spec in enumerate(PATIENTS, start=1):
             _PatientBuilder(self, spec, mrn=f"D{number:05d}").build()
+        add_experience_surveys(self)
 
     def build_users(self) -> None:
         password = make_password(DEMO_PASSWORD)  # hashed once: hashing is deliberately slow

@@ -142,3 +142,37 @@ def add_partnering(patient: Any, *, show_item9: bool) -> bool:
                 },
             )
     return shown
+
+
+# Answers per month for the first team, oldest first: one month below the minimum cell size.
+SURVEY_MONTHS = ((-8, 7), (-7, 6), (-6, 9), (-5, 3), (-4, 8), (-3, 10), (-2, 6), (-1, 7))
+
+
+def add_experience_surveys(builder: Any) -> None:
+    """Anonymous survey answers over eight months and an improvement goal, for each demo team."""
+    rng = random.Random("experience")
+    for team_name, team in builder.teams.items():
+        lead = builder.leads[team_name]
+        for months_ago, count in SURVEY_MONTHS:
+            month = _months_before(builder.today, -months_ago)
+            tokens = builder.run(lead, plans.issue_survey_tokens, team=team, count=count + 2, month=month)
+            for token in tokens[:count]:
+                answers = {
+                    name: str(rng.choice((3, 4, 4, 4 if months_ago > -4 else 3))) for name in QUESTIONS
+                }
+                plans.submit_survey_response(token=token, answers=answers)
+        builder.run(
+            lead,
+            plans.record_improvement_goal,
+            team=team,
+            month=builder.today,
+            goal="Every patient leaves a visit knowing whom to call, written on their plan.",
+        )
+
+
+QUESTIONS = ("listened", "decisions", "whom_to_call", "what_matters")
+
+
+def _months_before(day: Any, months: int) -> Any:
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return day.replace(year=year, month=month + 1, day=1)

@@ -285,3 +285,13 @@ def test_the_demo_shows_priorities_decisions_measures_and_social_needs(seeded):
     assert ActionStep.objects.filter(is_urgent=True, description__contains="item 9").count() == 1
     assert InstrumentResponse.objects.filter(instrument="ahc").count() == len(plans())
     assert InstrumentResponse.objects.filter(instrument="ahc").exclude(positive_domains=[]).exists()
+
+
+def test_the_demo_teams_have_survey_answers_some_below_the_minimum_and_an_improvement_goal(seeded):
+    from careplans import experience
+    from careplans.models import ImprovementGoal, SurveyResponse
+
+    for team in Team.objects.all():
+        months = experience.monthly_results(SurveyResponse.objects.filter(team=team))
+        assert any(cell.shown for cell in months) and any(not cell.shown for cell in months)
+        assert ImprovementGoal.objects.filter(team=team).exists()
