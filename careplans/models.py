@@ -1039,6 +1039,7 @@ class ReminderSweep(models.Model):
 
     def __str__(self) -> str:
         return f"Reminders swept up to {self.swept_on} (run {self.runs})"
+
 @tracked
 class InstrumentResponse(VersionedRecord):
     """One completed PHQ-9, GAD-7 or AHC social-needs screen: item answers, and the score the server gave them.

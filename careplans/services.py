@@ -21,10 +21,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from careplans import reminders
-from careplans import measures
-from careplans import measures, team_approach
-from careplans import experience, measures, team_approach
+from careplans import experience, measures, reminders, team_approach
 from careplans.models import (
     ActionStep,
     CarePlan,

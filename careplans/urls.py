@@ -6,6 +6,7 @@ from careplans.views import goal_progress, goals, history, notifications, plan_d
 from careplans.views import notifications, plan_details, related_people
 from careplans.views import measures, plan_details, related_people
 from careplans.views import experience, measures, plan_details, related_people
+from careplans.views import experience, measures, notifications, plan_details, related_people
 from careplans.views import plan as views
 
 app_name = "careplans"
