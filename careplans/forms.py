@@ -21,7 +21,6 @@ from django.utils.formats import date_format
 from django.utils.text import capfirst
 
 from careplans.models import CarePlan, Goal, GoalMeasurement, InformationRelease, PlanItem, Problem
-from careplans.models import CarePlan, Goal, InformationRelease, PlanItem, Problem
 from careplans.services import PERSON_FIELDS, editable_fields
 from patients.models import RelatedPerson
 from patients.services import RELATED_PERSON_EDITABLE
@@ -384,6 +383,8 @@ class GoalForm(item_form_class(Goal)):  # type: ignore[misc]
         form = super().rebased(seen=seen, current=current)
         form.initial["problems"] = [problem.pk for problem in self.cleaned_data.get("problems", [])]
         return form
+
+
 class InstrumentForm(forms.Form):
     """The item answers of one instrument (careplans.measures), the date, and optionally the goal it feeds."""
 

@@ -303,7 +303,6 @@ class Goal(PlanItem, Responsibility):
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
     barriers = models.TextField(blank=True, help_text="What might get in the way.")
     next_review_on = models.DateField(null=True, blank=True)
-    reminder_stage = reminder_stage_field()
     serves = models.CharField(
         "priority it serves",
         max_length=20,
@@ -441,7 +440,6 @@ class ActionStep(PlanItem, Responsibility):
     )
     description = models.TextField(help_text="What will be done, in plain words.")
     due_date = models.DateField()
-    reminder_stage = reminder_stage_field()
     is_urgent = models.BooleanField("urgent", default=False, help_text="Shown first on the worklist.")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
 
@@ -1039,6 +1037,7 @@ class ReminderSweep(models.Model):
 
     def __str__(self) -> str:
         return f"Reminders swept up to {self.swept_on} (run {self.runs})"
+
 
 @tracked
 class InstrumentResponse(VersionedRecord):

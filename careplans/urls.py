@@ -2,11 +2,16 @@ from __future__ import annotations
 
 from django.urls import path
 
-from careplans.views import goal_progress, goals, history, notifications, plan_details, related_people
-from careplans.views import notifications, plan_details, related_people
-from careplans.views import measures, plan_details, related_people
-from careplans.views import experience, measures, plan_details, related_people
-from careplans.views import experience, measures, notifications, plan_details, related_people
+from careplans.views import (
+    experience,
+    goal_progress,
+    goals,
+    history,
+    measures,
+    notifications,
+    plan_details,
+    related_people,
+)
 from careplans.views import plan as views
 
 app_name = "careplans"

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from careplans import charts, experience, services
+from careplans import experience, services, trend_charts
 from careplans.models import ImprovementGoal, SurveyResponse, SurveyToken
 from careplans.services import SurveyTokenUsed
 from teams.models import Team
@@ -101,10 +101,11 @@ def _context(team: Team, goal_form: forms.Form, print_form: forms.Form) -> dict:
     responses = SurveyResponse.objects.filter(team=team)
     quarters = experience.quarterly_results(responses)
     shown = [cell for cell in quarters if cell.shown]
-    chart = charts.line_chart(
+    chart = trend_charts.line_chart(
         title="Patients answering “Always”, averaged over the questions, per quarter (percent)",
         points=[
-            charts.Point(cell.label, round(sum(cell.scores.values()) / len(cell.scores), 1)) for cell in shown
+            trend_charts.Point(cell.label, round(sum(cell.scores.values()) / len(cell.scores), 1))
+            for cell in shown
         ],
         maximum=100,
         bands=[50],

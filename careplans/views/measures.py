@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from careplans import charts, measures, services
+from careplans import measures, services, trend_charts
 from careplans.forms import add_service_errors, instrument_form_class
 from careplans.models import CarePlan, InstrumentResponse
 from careplans.selectors import get_plan_for_user
@@ -59,9 +59,11 @@ def _context(plan: CarePlan, form, slug: str | None, request: HtmxHttpRequest) -
     for instrument in measures.INSTRUMENTS.values():
         rows = [r for r in responses if r.instrument == instrument.slug]
         points = [
-            charts.Point(charts.month_label(r.answered_on), r.total) for r in rows if r.total is not None
+            trend_charts.Point(trend_charts.month_label(r.answered_on), r.total)
+            for r in rows
+            if r.total is not None
         ]
-        chart = charts.line_chart(
+        chart = trend_charts.line_chart(
             title=f"{instrument.name}: total score over time",
             points=points,
             maximum=instrument.maximum,

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from pytest_django.asserts import assertContains
 
-from careplans import charts, measures, services
+from careplans import measures, services, trend_charts
 from careplans.models import ActionStep, CommunityService, InstrumentResponse, Problem
 from tests import factories
 
@@ -219,8 +219,10 @@ class TestRecordingAResponse:
 
 
 def test_the_trend_chart_describes_every_point_in_words():
-    chart = charts.line_chart(
-        title="PHQ-9", points=[charts.Point("1 Jan 2026", 18), charts.Point("1 Feb 2026", 9)], maximum=27
+    chart = trend_charts.line_chart(
+        title="PHQ-9",
+        points=[trend_charts.Point("1 Jan 2026", 18), trend_charts.Point("1 Feb 2026", 9)],
+        maximum=27,
     )
     assert chart.description == "2 results: 1 Jan 2026: 18; 1 Feb 2026: 9."
     assert chart.path.startswith("M36") and " L" in chart.path

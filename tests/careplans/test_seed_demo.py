@@ -272,6 +272,8 @@ def test_demo_plans_have_a_history_of_changes_with_names_and_reasons(seeded):
     ended = [entry for entry in entries if entry.action == "ended"]
     assert all(entry.reason and entry.who and entry.role for entry in ended)
     assert any(entry.changes for entry in entries)
+
+
 def test_the_demo_shows_priorities_decisions_measures_and_social_needs(seeded):
     from careplans.models import ActionStep, InstrumentResponse, SharedDecision
 
