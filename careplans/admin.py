@@ -15,7 +15,9 @@ from careplans.models import (
     Goal,
     GoalMeasurement,
     GoalProblem,
+    ImprovementGoal,
     InformationRelease,
+    InstrumentResponse,
     Medication,
     Notification,
     PlanReview,
@@ -24,6 +26,9 @@ from careplans.models import (
     ReminderRecheck,
     ReminderSweep,
     ReviewCorrection,
+    SharedDecision,
+    SurveyResponse,
+    SurveyToken,
     SymptomPlan,
 )
 from teams.admin import PatientDataAdmin, register_history_admins
@@ -121,6 +126,48 @@ class CommunityServiceAdmin(PlanItemAdmin):
     search_fields = ("organization_name", "contact_name", *PATIENT_SEARCH)
     raw_id_fields = ("plan", "release")
     autocomplete_fields = ("responsible_member",)
+
+
+@admin.register(SharedDecision)
+class SharedDecisionAdmin(PlanItemAdmin):
+    list_display = ("question", "plan", "decided_on", "revisit_on", "status")
+    list_filter = ("status",)
+    search_fields = ("question", *PATIENT_SEARCH)
+    raw_id_fields = ("plan", "goal", "problem")
+
+
+@admin.register(InstrumentResponse)
+class InstrumentResponseAdmin(PatientDataAdmin):
+    list_display = ("plan", "instrument", "answered_on", "total", "band", "urgent", "status")
+    list_filter = ("instrument", "status", "urgent")
+    list_select_related = ("plan__patient",)
+    search_fields = PATIENT_SEARCH
+    raw_id_fields = ("plan", "goal")
+    date_hierarchy = "answered_on"
+
+
+@admin.register(ImprovementGoal)
+class ImprovementGoalAdmin(PatientDataAdmin):
+    list_display = ("team", "month", "goal")
+    list_filter = ("team",)
+    search_fields = ("goal",)
+
+
+@admin.register(SurveyToken, SurveyResponse)
+class AnonymousSurveyAdmin(admin.ModelAdmin):
+    """Survey invitations and answers: shown by team and month only, and never edited here."""
+
+    list_display = ("team", "month")
+    list_filter = ("team", "month")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(CareTeamMember)

@@ -48,6 +48,7 @@ from django.utils import timezone
 
 from careplans import reminders
 from careplans import services as plans
+from careplans.demo_partnering import add_experience_surveys, add_partnering
 from careplans.models import (
     ActionStep,
     CarePlan,
@@ -1615,6 +1616,7 @@ class _Builder:
         self.staff: dict[str, dict[str, User]] = {}  # team name -> role -> user
         self.role_of: dict[str, dict[User, str]] = {}  # team name -> user -> role
         self.leads: dict[str, User] = {}
+        self.item9_shown = False  # one demo patient shows the PHQ-9 item 9 rule
 
     # ---- helpers
 
@@ -1657,6 +1659,7 @@ class _Builder:
         self.build_practice()
         for number, spec in enumerate(PATIENTS, start=1):
             _PatientBuilder(self, spec, mrn=f"D{number:05d}").build()
+        add_experience_surveys(self)
 
     def build_users(self) -> None:
         password = make_password(DEMO_PASSWORD)  # hashed once: hashing is deliberately slow
@@ -1764,6 +1767,7 @@ class _PatientBuilder:
         self.add_education()
         self.activate_and_review()
         self.change_after_sign_off()
+        self.b.item9_shown |= add_partnering(self, show_item9=not self.b.item9_shown)
 
     def register(self) -> None:
         spec, rng = self.spec, self.rng

@@ -79,6 +79,8 @@ class PlanItemForm(forms.Form):
                 self.initial.setdefault(name, actor.pk)
         if "goal" in self.fields:
             self.fields["goal"].queryset = Goal.objects.filter(plan=plan)
+        if "problem" in self.fields:
+            self.fields["problem"].queryset = Problem.objects.filter(plan=plan)
         if "release" in self.fields:
             self.fields["release"].queryset = InformationRelease.objects.filter(plan=plan)
 
@@ -131,6 +133,7 @@ PLAN_PARTS = {
     "summary": ("what_matters_most", "responsible_member", "risk_tier", "review_interval_days"),
     "strengths-and-preferences": ("strengths", "care_preferences"),
     "additional-information": ("additional_information",),
+    "priorities": ("priority_values", "one_thing", "willing_and_able", "helpful_care", "burdensome_care"),
 }
 
 
@@ -380,3 +383,101 @@ class GoalForm(item_form_class(Goal)):  # type: ignore[misc]
         form = super().rebased(seen=seen, current=current)
         form.initial["problems"] = [problem.pk for problem in self.cleaned_data.get("problems", [])]
         return form
+
+
+class InstrumentForm(forms.Form):
+    """The item answers of one instrument (careplans.measures), the date, and optionally the goal it feeds."""
+
+    instrument: ClassVar[str]
+    answer_names: ClassVar[tuple[str, ...]]
+
+    answered_on = forms.DateField(
+        label="Date answered", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    goal = forms.ModelChoiceField(
+        queryset=Goal.objects.none(),
+        required=False,
+        empty_label=EMPTY_CHOICE,
+        label="Record the total as a measurement of this goal",
+    )
+
+    def __init__(self, *args: Any, plan: CarePlan, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+        self.initial.setdefault("answered_on", datetime.date.today())
+        if self.instrument == "ahc":
+            del self.fields["goal"]
+        else:
+            self.fields["goal"].queryset = Goal.objects.filter(plan=plan).exclude(measure="")
+
+    def values(self) -> dict[str, Any]:
+        """Keyword arguments for `services.record_instrument_response`."""
+        data = self.cleaned_data
+        return {
+            "answers": {name: data[name] for name in self.answer_names if data.get(name) not in (None, "")},
+            "answered_on": data["answered_on"],
+            "goal": data.get("goal"),
+        }
+
+
+def _choice(label: str, choices: list[tuple[str, str]], *, required: bool = True) -> forms.ChoiceField:
+    return forms.ChoiceField(label=label, choices=[("", "Choose an answer"), *choices], required=required)
+
+
+@functools.cache
+def instrument_form_class(instrument: str) -> type[InstrumentForm]:
+    """The form for one instrument: a labelled choice for every item, in the published order."""
+    from careplans import measures
+
+    fields: dict[str, forms.Field] = {}
+    if instrument in ("phq9", "gad7"):
+        items = measures.PHQ9_ITEMS if instrument == "phq9" else measures.GAD7_ITEMS
+        for number, (name, text) in enumerate(items, start=1):
+            fields[name] = _choice(f"{number}. {text}", measures.FREQUENCY)
+        if instrument == "phq9":
+            fields["phq10"] = _choice(
+                "10. If you checked off any problems, how difficult have these problems made it for you "
+                "to do your work, take care of things at home, or get along with other people? "
+                "(recorded, not scored)",
+                measures.DIFFICULTY,
+                required=False,
+            )
+    else:
+        fields["housing"] = _choice("1. What is your living situation today?", measures.HOUSING)
+        fields["housing_problems"] = forms.MultipleChoiceField(
+            label="2. Think about the place you live. Do you have problems with any of the following? "
+            "(leave all unticked for none)",
+            choices=measures.HOUSING_PROBLEMS,
+            widget=forms.CheckboxSelectMultiple,
+            required=False,
+        )
+        fields["food_worry"] = _choice(
+            "3. Within the past 12 months, you worried that your food would run out before you got "
+            "money to buy more.",
+            measures.OFTEN,
+        )
+        fields["food_ran_out"] = _choice(
+            "4. Within the past 12 months, the food you bought just didn't last and you didn't have "
+            "money to get more.",
+            measures.OFTEN,
+        )
+        fields["transportation"] = _choice(
+            "5. In the past 12 months, has lack of reliable transportation kept you from medical "
+            "appointments, meetings, work or from getting things needed for daily living?",
+            measures.YES_NO,
+        )
+        fields["utilities"] = _choice(
+            "6. In the past 12 months has the electric, gas, oil, or water company threatened to shut "
+            "off services in your home?",
+            measures.UTILITIES,
+        )
+        for number, (name, text) in enumerate(measures.SAFETY_ITEMS, start=7):
+            fields[name] = _choice(
+                f"{number}. How often does anyone, including family and friends: {text.lower()}?",
+                measures.SAFETY_FREQUENCY,
+            )
+    return type(
+        f"{instrument.title()}Form",
+        (InstrumentForm,),
+        {**fields, "instrument": instrument, "answer_names": tuple(fields)},
+    )

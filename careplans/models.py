@@ -81,6 +81,23 @@ class CarePlan(VersionedRecord):
     additional_information = models.TextField(
         blank=True, help_text="Anything else the patient wants the team to know: history, family, life."
     )
+    # Patient Priorities Care: values, "the one thing", and care the patient is willing and able to do.
+    # Fields on the plan itself, so the plan page and the printout read them alike.
+    priority_values = models.TextField(
+        "values", blank=True, help_text="What matters most in life: function, family, independence…"
+    )
+    one_thing = models.TextField(
+        "the one thing",
+        blank=True,
+        help_text="The one thing the patient most wants the team to work on, and what it gets in the way of.",
+    )
+    willing_and_able = models.TextField(
+        "care the patient is willing and able to do",
+        blank=True,
+        help_text="Medications, self-management, visits and tests the patient will, or will not, do.",
+    )
+    helpful_care = models.TextField("care the patient finds helpful", blank=True)
+    burdensome_care = models.TextField("care the patient finds a burden", blank=True)
     risk_tier = models.CharField(max_length=10, choices=RiskTier.choices, default=RiskTier.STANDARD)
     review_interval_days = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Leave empty to use the team's default for the risk tier."
@@ -214,6 +231,11 @@ class Problem(PlanItem):
 class Goal(PlanItem, Responsibility):
     """A goal in the patient's words, measurable where it can be (FHIR Goal)."""
 
+    class Serves(models.TextChoices):
+        ONE_THING = "one_thing", "The one thing"
+        VALUES = "values", "The patient's values"
+        CARE_PREFERENCES = "care_preferences", "The patient's care preferences"
+
     class Status(models.TextChoices):
         PROPOSED = "proposed", "Proposed"
         ACTIVE = "active", "Active"
@@ -281,6 +303,13 @@ class Goal(PlanItem, Responsibility):
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
     barriers = models.TextField(blank=True, help_text="What might get in the way.")
     next_review_on = models.DateField(null=True, blank=True)
+    serves = models.CharField(
+        "priority it serves",
+        max_length=20,
+        choices=Serves.choices,
+        blank=True,
+        help_text="Which of the patient's priorities this goal serves.",
+    )
     problems = models.ManyToManyField(Problem, through="GoalProblem", related_name="goals", blank=True)
 
     class Meta:
@@ -411,6 +440,7 @@ class ActionStep(PlanItem, Responsibility):
     )
     description = models.TextField(help_text="What will be done, in plain words.")
     due_date = models.DateField()
+    is_urgent = models.BooleanField("urgent", default=False, help_text="Shown first on the worklist.")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
 
     class Meta:
@@ -740,6 +770,67 @@ class EducationTopic(PlanItem):
             raise ValidationError({"delivered_on": "Education cannot be dated in the future."})
 
 
+@tracked
+class SharedDecision(PlanItem):
+    """A decision made with the patient, following AHRQ SHARE: options, what the patient values, the choice."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Current"
+        SUPERSEDED = "superseded", "Superseded"
+        ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
+
+    OPEN_STATUS = Status.ACTIVE
+    END_STATUSES = frozenset({Status.SUPERSEDED, Status.ENTERED_IN_ERROR})
+    SECTION = "Shared decisions"
+
+    plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="decisions")
+    question = models.CharField(max_length=300, help_text="The decision to be made, in plain words.")
+    options = models.TextField(
+        "options, benefits and harms",
+        help_text="One option per line, with its benefits, harms and burden.",
+    )
+    only_one_option_reason = models.CharField(
+        "why there is only one reasonable option", max_length=300, blank=True
+    )
+    decision_aid = models.CharField("decision aid used", max_length=300, blank=True)
+    patient_values = models.TextField("what the patient values", blank=True)
+    decision = models.TextField("decision reached", blank=True)
+    decided_on = models.DateField(null=True, blank=True)
+    participants = models.CharField(max_length=300, blank=True, help_text="Who took part.")
+    revisit_on = models.DateField("revisit on", null=True, blank=True)
+    goal = models.ForeignKey(Goal, on_delete=models.PROTECT, null=True, blank=True, related_name="decisions")
+    problem = models.ForeignKey(
+        Problem, on_delete=models.PROTECT, null=True, blank=True, related_name="decisions"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.question
+
+    @property
+    def option_lines(self) -> list[str]:
+        return [line.strip() for line in self.options.splitlines() if line.strip()]
+
+    def clean(self) -> None:
+        errors = {}
+        if self.decision:
+            if len(self.option_lines) < 2 and not self.only_one_option_reason:
+                errors["options"] = (
+                    "Record at least two options, or say why there is only one reasonable option."
+                )
+            if not self.patient_values.strip():
+                errors["patient_values"] = "Record what the patient values before the decision."
+        for name in ("goal", "problem"):
+            linked = getattr(self, name) if getattr(self, f"{name}_id") else None
+            if linked is not None and self.plan_id and linked.plan_id != self.plan_id:
+                errors[name] = f"The {name} must belong to the same care plan."
+        if errors:
+            raise ValidationError(errors)
+
+
 @pghistory.track(pghistory.InsertEvent())
 @pgtrigger.register(
     pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
@@ -822,6 +913,7 @@ PLAN_ITEM_MODELS: dict[str, type[PlanItem]] = {
     "care-team-member": CareTeamMember,
     "information-release": InformationRelease,
     "education": EducationTopic,
+    "decision": SharedDecision,
 }
 
 
@@ -985,3 +1077,99 @@ class ReminderSweep(models.Model):
 
     def __str__(self) -> str:
         return f"Reminders swept up to {self.swept_on} (run {self.runs})"
+
+
+@tracked
+class InstrumentResponse(VersionedRecord):
+    """One completed PHQ-9, GAD-7 or AHC social-needs screen: item answers, and the score the server gave them.
+
+    Scoring lives in `careplans.measures`; the service stores its result here so the trend and the
+    history show what the team saw at the time.
+    """
+
+    class Instrument(models.TextChoices):
+        PHQ9 = "phq9", "PHQ-9"
+        GAD7 = "gad7", "GAD-7"
+        AHC = "ahc", "AHC social needs"
+
+    class Status(models.TextChoices):
+        FINAL = "final", "Final"
+        ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
+
+    plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="instrument_responses")
+    instrument = models.CharField(max_length=10, choices=Instrument.choices)
+    answered_on = models.DateField()
+    answers = models.JSONField(default=dict)
+    total = models.PositiveSmallIntegerField(null=True, blank=True)
+    band = models.CharField(max_length=200)
+    urgent = models.BooleanField(default=False)
+    positive_domains = models.JSONField(default=list, blank=True)
+    goal = models.ForeignKey(
+        Goal, on_delete=models.PROTECT, null=True, blank=True, related_name="instrument_responses"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.FINAL)
+    status_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["answered_on", "id"]
+        indexes = [models.Index(fields=["plan", "instrument", "answered_on"], name="instrument_trend")]
+
+    def __str__(self) -> str:
+        return f"{self.get_instrument_display()} on {self.answered_on}: {self.band}"
+
+    def clean(self) -> None:
+        if self.answered_on and self.answered_on > timezone.localdate():
+            raise ValidationError({"answered_on": "A response cannot be dated in the future."})
+
+
+# ---- The patient-experience loop: anonymous monthly surveys (see docs/partnering.md, "Anonymity").
+
+
+@pgtrigger.register(pgtrigger.Protect(name="protect_deletes", operation=pgtrigger.Delete))
+class SurveyToken(models.Model):
+    """One printed or sent survey invitation: a secret that can be used once.
+
+    Only a hash of the secret is stored. Nothing links a token to a patient, and using it
+    records no time, so the team cannot match a token to the response it produced. Not
+    tracked in history on purpose: a history row would carry the time and request of its use.
+    """
+
+    team = models.ForeignKey("teams.Team", on_delete=models.PROTECT, related_name="survey_tokens")
+    month = models.DateField(help_text="The first day of the survey month.")
+    token_hash = models.CharField(max_length=64, unique=True)
+    is_used = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"Survey invitation for {self.team} ({self.month:%B %Y})"
+
+
+@pgtrigger.register(pgtrigger.Protect(name="protect_deletes", operation=pgtrigger.Delete))
+class SurveyResponse(models.Model):
+    """One anonymous answer to the monthly survey: team, month and the answers, nothing else.
+
+    A random primary key and no timestamp: neither the order nor the time of responses can be
+    matched to when an invitation was handed out.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey("teams.Team", on_delete=models.PROTECT, related_name="survey_responses")
+    month = models.DateField()
+    answers = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"Survey response for {self.team} ({self.month:%B %Y})"
+
+
+@tracked
+class ImprovementGoal(VersionedRecord):
+    """What the team will improve this month, in the light of what patients told it."""
+
+    team = models.ForeignKey("teams.Team", on_delete=models.PROTECT, related_name="improvement_goals")
+    month = models.DateField()
+    goal = models.TextField()
+
+    class Meta:
+        ordering = ["-month", "id"]
+
+    def __str__(self) -> str:
+        return self.goal

@@ -48,6 +48,7 @@ from careplans.models import (
     PlanReview,
     Problem,
     RiskTier,
+    SharedDecision,
     SymptomPlan,
 )
 from patients.models import Language, Patient, RelatedPerson
@@ -77,13 +78,14 @@ TEAM_ROLES = (
 SECTION_WEIGHTS: dict[str, int] = {
     "problem": 6,
     "goal": 8,
-    "step": 16,
+    "step": 15,
     "medication": 12,
     "symptom": 3,
     "service": 4,
     "care_team": 5,
     "release": 2,
     "education": 4,
+    "decision": 1,
 }
 
 
@@ -466,6 +468,7 @@ class _Builder:
             CommunityService,
             CareTeamMember,
             EducationTopic,
+            SharedDecision,
             PlanReview,
         )
         self.tables = {model: _Table(model) for model in models_in_order}
@@ -643,6 +646,7 @@ class _Builder:
             "service",
             "care_team",
             "education",
+            "decision",
         ):
             add = getattr(self, f"add_{name}")
             for number in range(sizes[name]):
@@ -865,6 +869,23 @@ class _Builder:
             delivered_on=self.days_ago(1, 400),
             teach_back_confirmed=self.rng.random() < 0.7,
             **self.item(context, EducationTopic.Status.ACTIVE, ("retired",)),
+        )
+
+    def add_decision(self, context: _PlanContext, number: int) -> None:
+        self.tables[SharedDecision].add(
+            id=self.ids[SharedDecision](),
+            question="Start a new medicine, or keep the current plan for three more months?",
+            options="Start the medicine: faster effect; side effects in some\nKeep the plan: no new pills; slower",
+            only_one_option_reason="",
+            decision_aid="",
+            patient_values="Wants fewer pills if the numbers allow it.",
+            decision="Keep the current plan for three months.",
+            decided_on=self.days_ago(1, 200),
+            participants="The patient and the care manager",
+            revisit_on=None,
+            goal_id=None,
+            problem_id=None,
+            **self.item(context, SharedDecision.Status.ACTIVE, ("superseded",)),
         )
 
 

@@ -17,8 +17,10 @@ from careplans.models import (
     EducationTopic,
     Goal,
     GoalMeasurement,
+    InstrumentResponse,
     PlanItem,
     PlanReview,
+    SharedDecision,
 )
 from teams.models import User
 from teams.selectors import team_ids_of
@@ -65,6 +67,11 @@ def get_plan_with_sections(user: User, plan_id: uuid.UUID | str) -> CarePlan:
             Prefetch("education", EducationTopic.objects.select_related("delivered_by")),
             Prefetch("reviews", PlanReview.objects.select_related("reviewer")),
             "patient__related_people",
+            Prefetch("decisions", SharedDecision.objects.select_related("goal", "problem")),
+            Prefetch(
+                "instrument_responses",
+                InstrumentResponse.objects.filter(status=InstrumentResponse.Status.FINAL),
+            ),
         )
         .get(pk=plan.pk)
     )

@@ -10,6 +10,8 @@ Celery tasks call these and only translate their input and output.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import secrets
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -19,22 +21,28 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from careplans import reminders
+from careplans import experience, measures, reminders, team_approach
 from careplans.models import (
+    ActionStep,
     CarePlan,
+    CommunityService,
     Goal,
     GoalMeasurement,
     GoalProblem,
+    ImprovementGoal,
     InformationRelease,
+    InstrumentResponse,
     PlanItem,
     PlanReview,
     PlanVersion,
     Problem,
     ReviewCorrection,
+    SurveyResponse,
+    SurveyToken,
 )
 from careplans.snapshots import build_snapshot
 from teams import selectors as teams
-from teams.models import CareRole, User
+from teams.models import CareRole, Team, User
 from teams.records import apply_changes, create_record, history_context, lock_at_version
 
 I = TypeVar("I", bound=PlanItem)  # noqa: E741
@@ -48,6 +56,11 @@ PLAN_EDITABLE = (
     "strengths",
     "care_preferences",
     "additional_information",
+    "priority_values",
+    "one_thing",
+    "willing_and_able",
+    "helpful_care",
+    "burdensome_care",
     "risk_tier",
     "review_interval_days",
     "responsible_member",
@@ -374,4 +387,220 @@ def expire_information_releases(*, today: datetime.date) -> int:
             status_changed_at=timezone.now(),
             updated_at=timezone.now(),
             version=F("version") + 1,
+        )
+
+
+# What a positive AHC domain suggests: a referral of this community-service category.
+AHC_REFERRALS = {
+    "housing": CommunityService.Category.HOUSING,
+    "food": CommunityService.Category.FOOD,
+    "transportation": CommunityService.Category.TRANSPORTATION,
+    "utilities": CommunityService.Category.UTILITIES,
+    "safety": CommunityService.Category.OTHER,
+}
+
+
+@transaction.atomic
+def record_instrument_response(
+    *,
+    plan: CarePlan,
+    actor: User,
+    instrument: str,
+    answers: Mapping[str, Any],
+    answered_on: datetime.date,
+    goal: Goal | None = None,
+) -> InstrumentResponse:
+    """Score a PHQ-9, GAD-7 or AHC screen on the server and store it with its item answers.
+
+    Also, in the same transaction: PHQ-9 item 9 above zero adds an urgent action step for the
+    team (whatever the total); each positive AHC domain becomes a social-needs problem and a
+    recommended community referral of the matching category, unless the plan already has an
+    open one; a hurt or threat answer adds a safety follow-up step; with `goal`, a complete
+    total is recorded as one of the goal's measurements.
+    """
+    _require_member(actor, plan)
+    if instrument not in measures.INSTRUMENTS:
+        raise ValidationError({"instrument": "Choose PHQ-9, GAD-7 or the AHC social needs screen."})
+    if goal is not None and goal.plan_id != plan.pk:
+        raise ValidationError({"goal": "Choose a goal from this patient's plan."})
+    try:
+        result = measures.score(instrument, answers)
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
+    if goal is not None and not result.is_complete:
+        raise ValidationError({"goal": "Only a complete response can be recorded as a goal measurement."})
+    with history_context(actor=actor):
+        response = create_record(
+            InstrumentResponse,
+            actor=actor,
+            values={
+                "plan": plan,
+                "instrument": instrument,
+                "answered_on": answered_on,
+                "answers": dict(answers),
+                "total": result.total,
+                "band": result.band,
+                "urgent": result.urgent,
+                "positive_domains": list(result.positive_domains),
+                "goal": goal,
+            },
+        )
+        if result.urgent:
+            _urgent_step(
+                plan,
+                actor,
+                "PHQ-9 item 9 was answered above zero: a clinician contacts the patient today "
+                "to assess safety.",
+            )
+        if "safety" in result.follow_up:
+            _urgent_step(
+                plan,
+                actor,
+                "Safety follow-up (local policy): the social needs screen reports being hurt or threatened.",
+            )
+        for domain in result.positive_domains:
+            _add_social_need(plan, actor, domain)
+    if goal is not None and goal.measure:
+        record_goal_measurement(
+            goal=goal,
+            actor=actor,
+            value=Decimal(result.total),
+            measured_on=answered_on,
+            source=GoalMeasurement.Source.PATIENT,
+            note=f"{response.get_instrument_display()} total",
+        )
+    return response
+
+
+def _urgent_step(plan: CarePlan, actor: User, description: str) -> ActionStep:
+    """An urgent step, first on the worklist of the plan's keeper; without one, of the member the team's
+    approach sends urgent measures to (careplans.team_approach), else of whoever recorded the response.
+    """
+    team = plan.patient.team
+    member = (
+        plan.responsible_member
+        or team_approach.default_member(team, team_approach.reminder_role(team, "urgent_measure"))
+        or actor
+    )
+    return create_record(
+        ActionStep,
+        actor=actor,
+        values={
+            "plan": plan,
+            "description": description,
+            "due_date": timezone.localdate(),
+            "is_urgent": True,
+            "responsible_party": "team_member",
+            "responsible_member": member,
+        },
+    )
+
+
+def _add_social_need(plan: CarePlan, actor: User, domain: str) -> None:
+    label = measures.AHC_DOMAINS[domain]
+    condition = f"Social need: {label.lower()}"
+    if not plan.problems.filter(condition=condition, status=Problem.Status.ACTIVE).exists():
+        create_record(
+            Problem,
+            actor=actor,
+            values={
+                "plan": plan,
+                "condition": condition,
+                "is_chronic": False,
+                "expected_to_last_12_months": False,
+                "expected_outcome": "The need is met through a community service the patient chooses.",
+                "prognosis": "To be judged with the patient at the next review.",
+            },
+        )
+    category = AHC_REFERRALS[domain]
+    open_referrals = plan.community_services.exclude(status__in=CommunityService.END_STATUSES)
+    if not open_referrals.filter(category=category, barrier_addressed=label).exists():
+        create_record(
+            CommunityService,
+            actor=actor,
+            values={
+                "plan": plan,
+                "category": category,
+                "organization_name": "To be chosen with the patient",
+                "barrier_addressed": label,
+                "service_details": "Suggested by a positive AHC social needs screen.",
+            },
+        )
+
+
+@transaction.atomic
+def mark_instrument_response_in_error(
+    *, response: InstrumentResponse, expected_version: int, actor: User, reason: str
+) -> InstrumentResponse:
+    """Take a response out of the trend, with a reason; it stays on record."""
+    _require_member(actor, response.plan)
+    reason = _require_reason(reason)
+    locked = lock_at_version(response, expected_version=expected_version)
+    with history_context(actor=actor, reason=reason):
+        apply_changes(
+            locked,
+            actor=actor,
+            changes={"status": InstrumentResponse.Status.ENTERED_IN_ERROR, "status_reason": reason},
+            editable=("status", "status_reason"),
+        )
+    return locked
+
+
+class SurveyTokenUsed(Exception):
+    """The survey invitation was already used: each one answers once."""
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def issue_survey_tokens(*, team: Team, actor: User, count: int, month: datetime.date) -> list[str]:
+    """Create `count` one-use survey invitations for the team's month; returns the secrets.
+
+    The secrets exist only in the answer (to print or send); the database keeps their hashes.
+    """
+    if not teams.is_member(actor, team.pk):
+        raise PermissionDenied("You are not on this team.")
+    if not 1 <= count <= 200:
+        raise ValidationError({"count": "Print between 1 and 200 invitations at a time."})
+    tokens = [secrets.token_urlsafe(16) for _ in range(count)]
+    SurveyToken.objects.bulk_create(
+        SurveyToken(team=team, month=experience.first_of_month(month), token_hash=_token_hash(token))
+        for token in tokens
+    )
+    return tokens
+
+
+@transaction.atomic
+def submit_survey_response(*, token: str, answers: Mapping[str, Any]) -> SurveyResponse:
+    """Record an anonymous answer with a survey invitation, once; no one is signed in.
+
+    Raises `SurveyToken.DoesNotExist` for an unknown token and `SurveyTokenUsed` for a used one.
+    """
+    invitation = SurveyToken.objects.select_for_update().get(token_hash=_token_hash(token))
+    if invitation.is_used:
+        raise SurveyTokenUsed
+    allowed = {value for value, _label in experience.SCALE}
+    kept = {name: str(answers.get(name)) for name, _text in experience.QUESTIONS if answers.get(name)}
+    if any(value not in allowed for value in kept.values()):
+        raise ValidationError("Choose one of the answers offered.")
+    if not kept:
+        raise ValidationError("Answer at least one question.")
+    SurveyToken.objects.filter(pk=invitation.pk).update(is_used=True)
+    return SurveyResponse.objects.create(team_id=invitation.team_id, month=invitation.month, answers=kept)
+
+
+@transaction.atomic
+def record_improvement_goal(*, team: Team, actor: User, month: datetime.date, goal: str) -> ImprovementGoal:
+    """Record what the team will improve this month."""
+    if not teams.is_member(actor, team.pk):
+        raise PermissionDenied("You are not on this team.")
+    if not goal.strip():
+        raise ValidationError({"goal": "Say what the team will improve."})
+    with history_context(actor=actor):
+        return create_record(
+            ImprovementGoal,
+            actor=actor,
+            values={"team": team, "month": experience.first_of_month(month), "goal": goal.strip()},
         )

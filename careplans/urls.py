@@ -3,9 +3,11 @@ from __future__ import annotations
 from django.urls import path
 
 from careplans.views import (
+    experience,
     goal_progress,
     goals,
     history,
+    measures,
     notifications,
     plan_details,
     related_people,
@@ -36,6 +38,9 @@ urlpatterns = [
     path("plans/<uuid:plan_id>/versions/", review.plan_versions, name="plan-versions"),
     path("plans/<uuid:plan_id>/versions/<int:number>/", review.plan_version, name="plan-version"),
     path("teams/<int:team_id>/reviews/", team_reviews.team_reviews, name="team-reviews"),
+    path("survey/<str:token>/", experience.survey, name="survey"),
+    path("teams/<int:team_id>/experience/", experience.team_experience, name="team-experience"),
+    path("plans/<uuid:plan_id>/measures/", measures.plan_measures, name="measures"),
     path("plans/<uuid:plan_id>/status/", plan_details.plan_status, name="plan-status"),
     path("plans/<uuid:plan_id>/parts/<slug:part>/", plan_details.plan_part, name="plan-part"),
     path("plans/<uuid:plan_id>/parts/<slug:part>/edit/", plan_details.plan_part_edit, name="plan-part-edit"),

@@ -64,7 +64,7 @@ def reviews_due(user: User, *, today: datetime.date) -> QuerySet[CarePlan]:
 
 
 def action_steps_assigned_to(user: User) -> QuerySet[ActionStep]:
-    """Open steps a team member is responsible for and that member is `user`; overdue (earliest due) first."""
+    """Open steps a team member is responsible for and that member is `user`; urgent, then overdue, first."""
     return (
         ActionStep.objects.filter(
             responsible_party=ResponsibleParty.TEAM_MEMBER,
@@ -73,7 +73,7 @@ def action_steps_assigned_to(user: User) -> QuerySet[ActionStep]:
             plan__in=_open_plans_of(user),
         )
         .select_related("plan__patient__team")
-        .order_by("due_date", "id")
+        .order_by("-is_urgent", "due_date", "id")
     )
 
 

@@ -178,6 +178,14 @@ class EducationTopicFactory(ItemFactory):
     delivered_on = factory.LazyFunction(timezone.localdate)
 
 
+class SharedDecisionFactory(ItemFactory):
+    class Meta:
+        model = plan.SharedDecision
+
+    question = "Start a statin, or keep working on diet first?"
+    options = "Start a statin: fewer heart attacks; muscle aches in some\nDiet first: no pills; slower effect"
+
+
 ITEM_FACTORIES = {
     plan.Problem: ProblemFactory,
     plan.Goal: GoalFactory,
@@ -188,4 +196,5 @@ ITEM_FACTORIES = {
     plan.CareTeamMember: CareTeamMemberFactory,
     plan.InformationRelease: InformationReleaseFactory,
     plan.EducationTopic: EducationTopicFactory,
+    plan.SharedDecision: SharedDecisionFactory,
 }

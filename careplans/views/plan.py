@@ -89,6 +89,7 @@ def plan_sections(plan: CarePlan) -> dict[str, Section]:
         "care_team": _split(plan.care_team.all()),
         "information_releases": _split(plan.information_releases.all()),
         "education": _split(plan.education.all()),
+        "decisions": _split(plan.decisions.all()),
         "related_people": _split(
             plan.patient.related_people.all(),
             is_ended=lambda person: person.status == RelatedPerson.Status.ENDED,
@@ -104,6 +105,16 @@ def plan_detail(request: HtmxHttpRequest, plan_id: uuid.UUID) -> HttpResponse:
 
 # Editing items: each view checks access first, then binds its form and hands `submit_form` one service call.
 PAGE = "careplans/plan_detail.html"
+# Partials of the plan page defined in a file of their own, included by the page.
+PARTNERING = "careplans/plan_partnering.html"
+PARTIAL_TEMPLATES = {"priorities": PARTNERING, "decisions": PARTNERING, "decision-item": PARTNERING}
+
+
+def page_partial(name: str) -> str:
+    """The template name that renders one named partial of the plan page on its own."""
+    return f"{PARTIAL_TEMPLATES.get(name, PAGE)}#{name}"
+
+
 # What a form on the page can edit: the section items, and the patient's related people
 # (careplans.views.related_people), which the page shows and edits the same way.
 RELATED_PERSON = "related-person"
@@ -220,7 +231,7 @@ def submit_form(
         "item": open_form.item,
         "open_form": open_form,
     }
-    return render(request, f"{PAGE}#{partial}", context, status=status)
+    return render(request, page_partial(partial), context, status=status)
 
 
 def _saved(request: HtmxHttpRequest, plan_id: uuid.UUID, item: PlanItem) -> HttpResponse:
@@ -233,7 +244,7 @@ def _saved(request: HtmxHttpRequest, plan_id: uuid.UUID, item: PlanItem) -> Http
         return redirect(f"{reverse('careplans:plan-detail', args=[plan_id])}#{section}")
     plan = get_plan_with_sections(request.user, plan_id)
     context = {"plan": plan, "patient": plan.patient, "sections": plan_sections(plan), "focus": item}
-    response = render(request, f"{PAGE}#{section}", context)
+    response = render(request, page_partial(section), context)
     return retarget(reswap(response, "outerHTML"), f"#{section}")
 
 
@@ -325,4 +336,4 @@ def item_detail(request: HtmxHttpRequest, plan_id: uuid.UUID, kind: str, item_id
     item = next(shown for shown in [*section.current, *section.ended] if shown.pk == item.pk)
     partial = "ended-item" if item.is_ended else f"{kind}-item"
     context = {"plan": plan, "kind": kind, "noun": type(item)._meta.verbose_name, "item": item, "focus": item}
-    return render(request, f"{PAGE}#{partial}", context)
+    return render(request, page_partial(partial), context)

@@ -32,7 +32,7 @@ from careplans.forms import (
 )
 from careplans.models import CarePlan
 from careplans.selectors import get_plan_for_user, item_as_of_version
-from careplans.views.plan import PAGE, HtmxHttpRequest, whole_page
+from careplans.views.plan import HtmxHttpRequest, page_partial, whole_page
 from teams.records import StaleVersionError
 
 # The partial of the plan page that shows each part; the plan's status sits in its summary.
@@ -73,7 +73,7 @@ def _respond(
     # Shown as saved (or put back by "Cancel"): the part takes the focus, as an item's row does.
     focus_part = _partial(part) if open_form is None else None
     context = {"plan": plan, "patient": plan.patient, "plan_form": open_form, "focus_part": focus_part}
-    return render(request, f"{PAGE}#{_partial(part)}", context, status=status)
+    return render(request, page_partial(_partial(part)), context, status=status)
 
 
 def submit_plan_form(

@@ -36,18 +36,7 @@ from careplans.snapshots import build_snapshot, diff_snapshots
 from careplans.views.plan import HtmxHttpRequest
 
 TODAY = "today"
-SECTION_TITLES = {
-    "problem": "Problems",
-    "goal": "Goals",
-    "action-step": "Action plan",
-    "medication": "Medications",
-    "symptom-plan": "Symptom plans",
-    "community-service": "Community services",
-    "care-team-member": "Care team",
-    "information-release": "Information releases",
-    "education": "Education",
-}
-assert set(SECTION_TITLES) == set(PLAN_ITEM_MODELS)
+SECTION_TITLES = {kind: model.SECTION for kind, model in PLAN_ITEM_MODELS.items()}
 
 
 class SignOffForm(forms.Form):

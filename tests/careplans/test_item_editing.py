@@ -42,6 +42,7 @@ TEXT = {
     "care-team-member": ("name", "Dr. Kidney Specialist"),
     "information-release": ("recipient_name", "Lakeside Home Health"),
     "education": ("topic", "Reading food labels for salt"),
+    "decision": ("question", "Try a CPAP machine for sleep apnea?"),
 }
 SECTION_IDS = {
     "problem": "problems",
@@ -53,6 +54,7 @@ SECTION_IDS = {
     "care-team-member": "care-team",
     "information-release": "information-releases",
     "education": "education",
+    "decision": "decisions",
 }
 
 

@@ -29,6 +29,7 @@ EDITS = {
     "CareTeamMember": ("responsibilities", "Adjusts diuretics between visits."),
     "InformationRelease": ("purpose", "Coordinate counseling and medication."),
     "EducationTopic": ("material", "Hypoglycemia handout, large print"),
+    "SharedDecision": ("participants", "Patient, daughter, Dr. Patel"),
 }
 
 

@@ -27,6 +27,7 @@ from careplans.models import (
     Medication,
     PlanReview,
     Problem,
+    SharedDecision,
     SymptomPlan,
 )
 from patients.models import RelatedPerson
@@ -47,12 +48,15 @@ ITEM_TEXT = {
     CareTeamMember: "name",
     InformationRelease: "recipient_name",
     EducationTopic: "topic",
+    SharedDecision: "question",
 }
 OTHER_SECTIONS = [
     "Reviews",
     "Strengths and care preferences",
     "Additional information",
     "Caregivers and related people",
+    "What matters most: the patient's priorities",
+    "Outcome measures and social needs",
 ]
 SECTION_IDS = [
     "problems",
@@ -68,6 +72,7 @@ SECTION_IDS = [
     "strengths-and-preferences",
     "additional-information",
     "related-people",
+    "decisions",
 ]
 
 

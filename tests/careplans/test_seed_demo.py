@@ -284,3 +284,28 @@ def test_demo_plans_are_signed_by_physicians_and_some_changed_since(seeded):
     assert {v.signer_role for v in versions} == {CareRole.PHYSICIAN}
     changed = [v for v in versions if diff_snapshots(v.snapshot, build_snapshot(v.plan))]
     assert 5 <= len(changed) < len(versions)
+
+
+def test_the_demo_shows_priorities_decisions_measures_and_social_needs(seeded):
+    from careplans.models import ActionStep, InstrumentResponse, SharedDecision
+
+    assert all(plan.one_thing and plan.priority_values for plan in plans())
+    assert SharedDecision.objects.filter(decision="").exists()  # one still being discussed
+    assert SharedDecision.objects.exclude(decision="").exists()
+    phq9 = InstrumentResponse.objects.filter(instrument="phq9")
+    assert phq9.values("plan").distinct().count() >= 2 and phq9.filter(band="Severe").count() == 0
+    assert InstrumentResponse.objects.filter(instrument="gad7").exists()
+    assert phq9.filter(urgent=True).count() == 1
+    assert ActionStep.objects.filter(is_urgent=True, description__contains="item 9").count() == 1
+    assert InstrumentResponse.objects.filter(instrument="ahc").count() == len(plans())
+    assert InstrumentResponse.objects.filter(instrument="ahc").exclude(positive_domains=[]).exists()
+
+
+def test_the_demo_teams_have_survey_answers_some_below_the_minimum_and_an_improvement_goal(seeded):
+    from careplans import experience
+    from careplans.models import ImprovementGoal, SurveyResponse
+
+    for team in Team.objects.all():
+        months = experience.monthly_results(SurveyResponse.objects.filter(team=team))
+        assert any(cell.shown for cell in months) and any(not cell.shown for cell in months)
+        assert ImprovementGoal.objects.filter(team=team).exists()
