@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from careplans import comments
 from careplans import services as plans
 from patients import services as patients
 from teams import services as teams
@@ -24,7 +25,7 @@ TODAY = datetime.date.today()
 
 
 @pytest.fixture
-def world(care_plan, nurse):
+def world(care_plan, nurse, physician):
     """One record of each kind the services act on, all on the nurse's team."""
     goal = factories.GoalFactory(plan=care_plan)
     return {
@@ -41,6 +42,9 @@ def world(care_plan, nurse):
             patient=care_plan.patient, actor=nurse, values={"name": "Sam", "relationship": "son"}
         ),
         "membership": Membership.objects.get(user=nurse),
+        "comment": comments.add_comment(plan=care_plan, actor=nurse, body="Call her Friday"),
+        # Unread, so that the nurse opening the plan reads it: a change with history.
+        "mention": comments.add_comment(plan=care_plan, actor=physician, body="@nina.nurse can you call?"),
     }
 
 
@@ -97,6 +101,11 @@ CALLS = {
     "record_plan_review": lambda w, v: plans.record_plan_review(
         plan=w["plan"], context="visit", patient_present=True, summary="Fine", **v
     ),
+    "add_comment": lambda w, v: comments.add_comment(
+        plan=w["plan"], body="On it", item_kind="goal", item_id=w["goal"].pk, **v
+    ),
+    "retract_comment": lambda w, v: comments.retract_comment(comment=w["comment"], reason="Wrong plan", **v),
+    "record_plan_visit": lambda w, v: comments.record_plan_visit(plan=w["plan"], **v),
 }
 # Services that create records, or reopen ended ones (tested in their own files), take no version.
 CREATING = {
@@ -108,6 +117,8 @@ CREATING = {
     "set_goal_problems",
     "record_goal_measurement",
     "record_plan_review",
+    "add_comment",
+    "record_plan_visit",
 }
 
 
@@ -118,9 +129,11 @@ def test_the_table_names_every_public_service():
 
     public = {
         name
-        for module in (careplan_services, patients, teams)
+        for module in (careplan_services, comments, patients, teams)
         for name, fn in inspect.getmembers(module, inspect.isfunction)
-        if fn.__module__ == module.__name__ and not name.startswith("_") and name != "editable_fields"
+        if fn.__module__ == module.__name__
+        and not name.startswith("_")
+        and name not in {"editable_fields", "mentioned_usernames"}
     }
     untested_here = {"reopen_plan_item", "expire_information_releases"}  # own specs: reopen, and no actor
     assert public - untested_here == set(CALLS)
