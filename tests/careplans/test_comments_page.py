@@ -193,7 +193,7 @@ def test_the_author_retracts_in_place_and_the_text_is_hidden_for_everyone(
 
     form = client.get(retract_url(comment), headers=HTMX)
     assertContains(
-        form, '<label for="retract-{}-reason">Why retract it</label>'.format(comment.pk), html=True
+        form, f'<label for="retract-{comment.pk}-reason">Why retract it</label>', html=True
     )
     assert (
         form.content.decode().strip().startswith(f'<div class="comment-thread" id="thread-goal-{goal.pk}">')
