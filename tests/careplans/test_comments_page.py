@@ -192,9 +192,7 @@ def test_the_author_retracts_in_place_and_the_text_is_hidden_for_everyone(
     client.force_login(nurse)
 
     form = client.get(retract_url(comment), headers=HTMX)
-    assertContains(
-        form, f'<label for="retract-{comment.pk}-reason">Why retract it</label>', html=True
-    )
+    assertContains(form, f'<label for="retract-{comment.pk}-reason">Why retract it</label>', html=True)
     assert (
         form.content.decode().strip().startswith(f'<div class="comment-thread" id="thread-goal-{goal.pk}">')
     )

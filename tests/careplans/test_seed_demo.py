@@ -19,6 +19,8 @@ from careplans.models import (
     ActionStep,
     CarePlan,
     CareTeamMember,
+    Comment,
+    CommentMention,
     CommunityService,
     Goal,
     GoalMeasurement,
@@ -26,6 +28,7 @@ from careplans.models import (
     Medication,
     PlanReview,
 )
+from careplans.worklist import worklist_for
 from patients.models import Patient
 from teams.models import CareRole, Membership, Organization, Team, User
 
@@ -272,3 +275,13 @@ def test_demo_plans_have_a_history_of_changes_with_names_and_reasons(seeded):
     ended = [entry for entry in entries if entry.action == "ended"]
     assert all(entry.reason and entry.who and entry.role for entry in ended)
     assert any(entry.changes for entry in entries)
+
+
+def test_the_demo_has_team_comments_and_mentions_on_the_physicians_worklist(seeded):
+    physician = User.objects.get(username="physician")
+    assert Comment.objects.filter(item_kind="goal").count() >= 5
+    assert Comment.objects.filter(item_kind="").exists()
+    assert Comment.objects.filter(retracted_at__isnull=False, body="").exists()
+    worklist = worklist_for(physician)
+    assert worklist.mentions.total == CommentMention.objects.filter(mentioned=physician).count() >= 5
+    assert worklist.changed_plans.total >= 5
