@@ -53,6 +53,10 @@ class Thread:
         return reverse("careplans:plan-comments", args=[self.plan.pk])
 
     @property
+    def count(self) -> int:
+        return sum(1 for comment in self.comments if not comment.is_retracted)
+
+    @property
     def noun(self) -> str:
         return self.item._meta.verbose_name if self.item else "plan"
 

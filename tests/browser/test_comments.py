@@ -38,6 +38,7 @@ def test_a_nurse_mentions_the_physician_on_a_goal_and_the_physician_finds_it(
     box.fill("@phil.physician can Ada walk further before the review?")
     card.get_by_role("button", name="Add comment on this goal").click()
     expect(card.get_by_role("status")).to_have_text("Your comment was added.")
+    expect(comments).to_contain_text("1")
     mention = card.locator("mark.mention")
     expect(mention).to_have_text("@phil.physician")
     expect(card.get_by_role("list", name="Comments on this goal")).to_contain_text("can Ada walk further")
