@@ -12,8 +12,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from careplans import reminders
 from careplans.activity import note_plan_activity, note_plan_visit
-from careplans.models import PLAN_ITEM_MODELS, CarePlan, Comment, CommentMention
+from careplans.models import PLAN_ITEM_MODELS, CarePlan, Comment, CommentMention, Notification
 from careplans.services import _require_member, _require_reason
 from teams import selectors as teams
 from teams.models import User
@@ -69,10 +70,24 @@ def add_comment(
             actor=actor,
             values={"plan": plan, "item_kind": item_kind, "item_id": item_id, "author": actor, "body": body},
         )
-        CommentMention.objects.bulk_create(
+        mentions = CommentMention.objects.bulk_create(
             [CommentMention(comment=comment, mentioned=user) for user in mentioned if user != actor]
         )
         note_plan_activity(plan=plan, actor=actor, summary="commented")
+    if mentions:
+        # The notification does not quote the comment: a retracted comment's text must not live on in it.
+        where = f"a {PLAN_ITEM_MODELS[item_kind]._meta.verbose_name}" if item_kind else "the plan"
+        reminders.notify(
+            recipients=[mention.mentioned for mention in mentions],
+            kind=Notification.Kind.MENTION,
+            subject=Notification.Subject.COMMENT,
+            plan=plan,
+            text=f"{actor} mentioned you in a comment on {where} for {plan.patient.display_name}",
+            ref=f"comment-{comment.pk}",
+            actor=actor,
+            item_kind=item_kind,
+            item_id=item_id,
+        )
     return comment
 
 

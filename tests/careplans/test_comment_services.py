@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import ProgrammingError, transaction
 
 from careplans.comments import add_comment, mentioned_usernames, record_plan_visit, retract_comment
-from careplans.models import Comment, CommentMention, PlanActivity, PlanVisit
+from careplans.models import Comment, CommentMention, Notification, PlanActivity, PlanVisit
 from teams import services as team_services
 from teams.models import Membership
 from teams.records import RecordNotDeletable, StaleVersionError
@@ -84,6 +84,24 @@ def test_a_mention_of_a_team_member_is_recorded_unread(care_plan, nurse, physici
 
     mention = CommentMention.objects.get()
     assert (mention.comment, mention.mentioned, mention.read_at) == (comment, physician, None)
+
+
+def test_the_person_mentioned_is_notified_without_the_comment_text(care_plan, nurse, physician):
+    goal = factories.GoalFactory(plan=care_plan)
+
+    comment = add_comment(
+        plan=care_plan, actor=nurse, body="@phil.physician private detail", item_kind="goal", item_id=goal.pk
+    )
+
+    notification = Notification.objects.get()
+    assert (notification.recipient, notification.kind, notification.subject) == (
+        physician,
+        "mention",
+        "comment",
+    )
+    assert notification.text == "Nina Nurse, RN mentioned you in a comment on a goal for Lovelace, Ada"
+    assert (notification.item_kind, notification.item_id, notification.actor) == ("goal", goal.pk, nurse)
+    assert notification.key == f"mention:comment:comment-{comment.pk}::{physician.pk}"
 
 
 def test_mentioning_oneself_records_no_mention(care_plan, nurse):
