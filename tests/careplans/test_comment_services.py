@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import ProgrammingError, transaction
+from django.urls import reverse
 
+from careplans import reminders
 from careplans.comments import add_comment, mentioned_usernames, record_plan_visit, retract_comment
 from careplans.models import Comment, CommentMention, Notification, PlanActivity, PlanVisit
 from teams import services as team_services
@@ -102,6 +104,15 @@ def test_the_person_mentioned_is_notified_without_the_comment_text(care_plan, nu
     assert notification.text == "Nina Nurse, RN mentioned you in a comment on a goal for Lovelace, Ada"
     assert (notification.item_kind, notification.item_id, notification.actor) == ("goal", goal.pk, nurse)
     assert notification.key == f"mention:comment:comment-{comment.pk}::{physician.pk}"
+    plan_url = reverse("careplans:plan-detail", args=[care_plan.pk])
+    assert reminders.notification_link(notification) == f"{plan_url}#comments-goal-{goal.pk}"
+
+
+def test_a_mention_on_the_plan_links_to_the_team_discussion(care_plan, nurse, physician):
+    add_comment(plan=care_plan, actor=nurse, body="@phil.physician see the plan")
+
+    plan_url = reverse("careplans:plan-detail", args=[care_plan.pk])
+    assert reminders.notification_link(Notification.objects.get()) == f"{plan_url}#team-discussion"
 
 
 def test_mentioning_oneself_records_no_mention(care_plan, nurse):
