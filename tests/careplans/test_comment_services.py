@@ -105,14 +105,14 @@ def test_the_person_mentioned_is_notified_without_the_comment_text(care_plan, nu
     assert (notification.item_kind, notification.item_id, notification.actor) == ("goal", goal.pk, nurse)
     assert notification.key == f"mention:comment:comment-{comment.pk}::{physician.pk}"
     plan_url = reverse("careplans:plan-detail", args=[care_plan.pk])
-    assert reminders.notification_link(notification) == f"{plan_url}#comments-goal-{goal.pk}"
+    assert reminders.notification_link(notification, physician) == f"{plan_url}#comments-goal-{goal.pk}"
 
 
 def test_a_mention_on_the_plan_links_to_the_team_discussion(care_plan, nurse, physician):
     add_comment(plan=care_plan, actor=nurse, body="@phil.physician see the plan")
 
     plan_url = reverse("careplans:plan-detail", args=[care_plan.pk])
-    assert reminders.notification_link(Notification.objects.get()) == f"{plan_url}#team-discussion"
+    assert reminders.notification_link(Notification.objects.get(), physician) == f"{plan_url}#team-discussion"
 
 
 def test_mentioning_oneself_records_no_mention(care_plan, nurse):
