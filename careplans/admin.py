@@ -9,6 +9,8 @@ from careplans.models import (
     ActionStep,
     CarePlan,
     CareTeamMember,
+    Comment,
+    CommentMention,
     CommunityService,
     EducationTopic,
     EmailDigest,
@@ -20,8 +22,10 @@ from careplans.models import (
     InstrumentResponse,
     Medication,
     Notification,
+    PlanActivity,
     PlanReview,
     PlanVersion,
+    PlanVisit,
     Problem,
     ReminderRecheck,
     ReminderSweep,
@@ -226,6 +230,41 @@ class EmailDigestAdmin(PatientDataAdmin):
     list_select_related = ("recipient",)
     raw_id_fields = ("recipient",)
     date_hierarchy = "day"
+
+
+@admin.register(Comment)
+class CommentAdmin(PatientDataAdmin):
+    """Added and retracted on the plan page (careplans.comments); a retracted comment's text is in its history."""
+
+    list_display = ("created_at", "author", "plan", "item_kind", "item_id", "retracted_at")
+    list_filter = ("item_kind",)
+    list_select_related = ("author", "plan__patient")
+    search_fields = ("body", *PATIENT_SEARCH)
+    raw_id_fields = ("plan", "author")
+    date_hierarchy = "created_at"
+
+
+@admin.register(CommentMention)
+class CommentMentionAdmin(PatientDataAdmin):
+    list_display = ("comment", "mentioned", "read_at")
+    list_select_related = ("comment__author", "mentioned")
+    raw_id_fields = ("comment", "mentioned")
+
+
+@admin.register(PlanActivity)
+class PlanActivityAdmin(PatientDataAdmin):
+    """The latest change to each plan, for the worklist's "changed since you last looked"."""
+
+    list_display = ("plan", "changed_at", "changed_by", "summary")
+    list_select_related = ("plan__patient", "changed_by")
+    raw_id_fields = ("plan", "changed_by")
+
+
+@admin.register(PlanVisit)
+class PlanVisitAdmin(PatientDataAdmin):
+    list_display = ("plan", "user", "last_seen_at")
+    list_select_related = ("plan__patient", "user")
+    raw_id_fields = ("plan", "user")
 
 
 @admin.register(ReminderSweep, ReminderRecheck)

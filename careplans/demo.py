@@ -46,7 +46,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import models, transaction
 from django.utils import timezone
 
-from careplans import reminders
+from careplans import comments, reminders
 from careplans import services as plans
 from careplans.demo_partnering import add_experience_surveys, add_partnering
 from careplans.models import (
@@ -1768,6 +1768,7 @@ class _PatientBuilder:
         self.activate_and_review()
         self.change_after_sign_off()
         self.b.item9_shown |= add_partnering(self, show_item9=not self.b.item9_shown)
+        self.add_comments()
 
     def register(self) -> None:
         spec, rng = self.spec, self.rng
@@ -2184,6 +2185,52 @@ class _PatientBuilder:
                 status="on_hold",
                 reason=spec.on_hold,
             )
+
+    # ---- team comments
+
+    def add_comments(self) -> None:
+        """Some plans get a thread on their first goal, some a team discussion; a few mention the physician.
+
+        The physician opened those plans before the comment, so the mention and the change are both
+        on the physician's worklist.
+        """
+        number = int(self.mrn[1:])
+        name = self.spec.preferred_name or self.spec.given_name
+        physician = self.b.users["physician"]
+        if number % 3 == 0 and self.goals:
+            goal, _, _ = self.goals[0]
+            self.b.run(physician, comments.record_plan_visit, plan=self.plan)
+            self.b.run(
+                self.keeper,
+                comments.add_comment,
+                plan=self.plan,
+                item_kind="goal",
+                item_id=goal.pk,
+                body=f"@physician {name} asked whether the {goal.measure} target can be reached "
+                "before the next review. Could you look at it at the next visit?",
+            )
+        if number % 5 == 0:
+            social = self.b.users["social"]
+            note = self.b.run(
+                social,
+                comments.add_comment,
+                plan=self.plan,
+                body=f"Transport to appointments is getting harder for {name}. I can look into ride programmes.",
+            )
+            self.b.run(
+                self.keeper,
+                comments.add_comment,
+                plan=self.plan,
+                body="@social yes please, and add it to the action plan once it is arranged.",
+            )
+            if number % 10 == 0:
+                self.b.run(
+                    social,
+                    comments.retract_comment,
+                    comment=note,
+                    expected_version=note.version,
+                    reason="Posted before checking the latest visit note; transport is sorted.",
+                )
 
     def review_summary(self) -> str:
         lines = [f"Went through the whole plan with {self.spec.preferred_name or self.spec.given_name}."]

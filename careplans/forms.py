@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 
-from careplans.models import CarePlan, Goal, GoalMeasurement, InformationRelease, PlanItem, Problem
+from careplans.models import CarePlan, Comment, Goal, GoalMeasurement, InformationRelease, PlanItem, Problem
 from careplans.services import PERSON_FIELDS, editable_fields
 from patients.models import RelatedPerson
 from patients.services import RELATED_PERSON_EDITABLE
@@ -480,4 +480,22 @@ def instrument_form_class(instrument: str) -> type[InstrumentForm]:
         f"{instrument.title()}Form",
         (InstrumentForm,),
         {**fields, "instrument": instrument, "answer_names": tuple(fields)},
+    )
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label="Comment",
+        max_length=Comment.BODY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The whole team sees it. Write @username to mention someone on the team.",
+    )
+
+
+class RetractCommentForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    reason = forms.CharField(
+        label="Why retract it",
+        max_length=300,
+        help_text="The text is hidden from everyone; the team sees that you retracted it, and why.",
     )

@@ -1173,3 +1173,107 @@ class ImprovementGoal(VersionedRecord):
 
     def __str__(self) -> str:
         return self.goal
+
+
+@tracked
+class Comment(VersionedRecord):
+    """A short note to the team on the plan, or on one of its items (`item_kind` + `item_id`).
+
+    Never deleted: its author retracts it with a reason, which blanks the text for everyone;
+    the text stays in the comment's history.
+    """
+
+    BODY_MAX_LENGTH = 2000
+
+    plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="comments")
+    item_kind = models.CharField(
+        max_length=30,
+        blank=True,
+        choices=[(kind, model._meta.verbose_name) for kind, model in PLAN_ITEM_MODELS.items()],
+        help_text="Empty for a comment on the plan as a whole.",
+    )
+    item_id = models.PositiveBigIntegerField(null=True, blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(max_length=BODY_MAX_LENGTH)
+    retracted_at = models.DateTimeField(null=True, blank=True)
+    retraction_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["plan", "item_kind", "item_id"], name="comment_thread")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(item_kind="", item_id__isnull=True)
+                | (~Q(item_kind="") & Q(item_id__isnull=False)),
+                name="comment_item_kind_and_id_together",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Comment by {self.author} on {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_retracted(self) -> bool:
+        return self.retracted_at is not None
+
+    @property
+    def thread_id(self) -> str:
+        """The DOM id suffix of the comment's thread: "plan", or "<kind>-<item id>"."""
+        return f"{self.item_kind}-{self.item_id}" if self.item_kind else "plan"
+
+
+@tracked
+class CommentMention(models.Model):
+    """A team member named with @username in a comment; `read_at` is set when they next open the plan."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.PROTECT, related_name="mentions")
+    mentioned = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comment_mentions"
+    )
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "mentioned"], name="one_mention_per_user_per_comment")
+        ]
+        indexes = [
+            models.Index(fields=["mentioned"], condition=Q(read_at__isnull=True), name="unread_mentions")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mentioned} in {self.comment}"
+
+
+class PlanVisit(models.Model):
+    """When a user last opened a plan. Overwritten on each visit; not patient data, so not tracked."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    plan = models.ForeignKey(CarePlan, on_delete=models.CASCADE, related_name="visits")
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "plan"], name="one_visit_per_user_per_plan")]
+
+    def __str__(self) -> str:
+        return f"{self.user} saw {self.plan} at {self.last_seen_at:%Y-%m-%d %H:%M}"
+
+
+class PlanActivity(models.Model):
+    """The latest change to a plan or any of its items or comments: when, by whom, and what.
+
+    One row per plan, overwritten by the services (the full record is in history); the worklist
+    compares it with `PlanVisit` to list plans changed since a user last looked.
+    """
+
+    plan = models.OneToOneField(CarePlan, on_delete=models.CASCADE, primary_key=True, related_name="activity")
+    changed_at = models.DateTimeField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    summary = models.CharField(max_length=200)
+
+    class Meta:
+        verbose_name_plural = "plan activity"
+
+    def __str__(self) -> str:
+        return f"{self.plan}: {self.summary}"

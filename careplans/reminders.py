@@ -352,6 +352,11 @@ def notification_link(notification: Notification, user: User) -> str:
             return items[0].url
         return reverse("careplans:notification-detail", args=[notification.pk])
     url = reverse("careplans:plan-detail", args=[notification.plan_id])
+    if notification.subject == Notification.Subject.COMMENT:
+        # To the comments themselves: the item's collapsed thread opens when linked to.
+        if notification.item_kind:
+            return f"{url}#comments-{notification.item_kind}-{notification.item_id}"
+        return f"{url}#team-discussion"
     if notification.item_kind and notification.item_id:
         return f"{url}#{notification.item_kind}-{notification.item_id}"
     return url

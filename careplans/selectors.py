@@ -6,13 +6,15 @@ import uuid
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404
 
 from careplans.models import (
     ActionStep,
     CarePlan,
     CareTeamMember,
+    Comment,
+    CommentMention,
     CommunityService,
     EducationTopic,
     Goal,
@@ -110,3 +112,33 @@ def get_goal_measurement_for_user(
         return measurements.get(pk=measurement_id, goal__plan__in=plans_visible_to(user))
     except (GoalMeasurement.DoesNotExist, ValueError):
         raise Http404("No such measurement") from None
+
+
+def comment_thread(plan: CarePlan, *, item_kind: str = "", item_id: int | None = None) -> list[Comment]:
+    """The comments on the plan as a whole (no `item_kind`) or on one item, oldest first, in two queries."""
+    return list(
+        Comment.objects.filter(plan=plan, item_kind=item_kind, item_id=item_id)
+        .select_related("author")
+        .prefetch_related(Prefetch("mentions", CommentMention.objects.select_related("mentioned")))
+    )
+
+
+def comment_counts(plan: CarePlan) -> dict[str, int]:
+    """How many comments (not retracted) each item of the plan has, keyed "<kind>-<item id>": one query."""
+    rows = (
+        Comment.objects.filter(plan=plan, retracted_at__isnull=True)
+        .exclude(item_kind="")
+        .values_list("item_kind", "item_id")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    return {f"{kind}-{item_id}": count for kind, item_id, count in rows}
+
+
+def get_comment_for_user(user: User, comment_id: int | str, *, plan_id: uuid.UUID | str) -> Comment:
+    try:
+        return Comment.objects.select_related("author", "plan__patient").get(
+            pk=comment_id, plan_id=plan_id, plan__in=plans_visible_to(user)
+        )
+    except (Comment.DoesNotExist, ValueError):
+        raise Http404("No such comment") from None

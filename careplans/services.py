@@ -22,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from careplans import experience, measures, reminders, team_approach
+from careplans.activity import note_plan_activity
 from careplans.models import (
     ActionStep,
     CarePlan,
@@ -107,6 +108,7 @@ def add_plan_item(*, plan: CarePlan, model: type[I], actor: User, values: Mappin
         raise ValidationError({"status": "A new item cannot start out ended."})
     _check_people(plan, values)
     with history_context(actor=actor):
+        note_plan_activity(plan=plan, actor=actor, summary=f"added a {model._meta.verbose_name}")
         return create_record(model, actor=actor, values={**values, "plan": plan})
 
 
@@ -119,7 +121,10 @@ def update_plan_item(
     _check_people(item.plan, changes)
     locked = lock_at_version(item, expected_version=expected_version)
     with history_context(actor=actor, reason=reason):
-        apply_changes(locked, actor=actor, changes=changes, editable=editable_fields(type(item)))
+        if apply_changes(locked, actor=actor, changes=changes, editable=editable_fields(type(item))):
+            note_plan_activity(
+                plan=locked.plan_id, actor=actor, summary=f"changed a {locked._meta.verbose_name}"
+            )
     reminders.notify_responsible_of_change(item=locked, actor=actor, what="changed")
     return locked
 
@@ -179,6 +184,8 @@ def _set_status(item: I, *, actor: User, status: str, reason: str) -> I:
             changes={"status": status, "status_reason": reason, "status_changed_at": timezone.now()},
             editable=("status", "status_reason", "status_changed_at"),
         )
+        summary = f"set a {item._meta.verbose_name} to {item.get_status_display().lower()}"
+        note_plan_activity(plan=item.plan_id, actor=actor, summary=summary)
     return item
 
 
@@ -193,6 +200,8 @@ def set_goal_problems(*, goal: Goal, problems: Iterable[Problem], actor: User) -
         current = set(GoalProblem.objects.filter(goal=goal).values_list("problem_id", flat=True))
         GoalProblem.objects.filter(goal=goal, problem_id__in=current - wanted).delete()
         GoalProblem.objects.bulk_create([GoalProblem(goal=goal, problem_id=pk) for pk in wanted - current])
+        if wanted != current:
+            note_plan_activity(plan=goal.plan_id, actor=actor, summary="linked a goal to problems")
     return goal
 
 
@@ -221,6 +230,7 @@ def record_goal_measurement(
     if not goal.measure:
         raise ValidationError({"value": "This goal has no measure to record a value for."})
     with history_context(actor=actor):
+        note_plan_activity(plan=goal.plan_id, actor=actor, summary="recorded a measurement")
         return create_record(
             GoalMeasurement,
             actor=actor,
@@ -242,6 +252,9 @@ def mark_measurement_in_error(
             changes={"status": GoalMeasurement.Status.ENTERED_IN_ERROR, "status_reason": reason},
             editable=("status", "status_reason"),
         )
+        note_plan_activity(
+            plan=measurement.goal.plan_id, actor=actor, summary="marked a measurement in error"
+        )
     return locked
 
 
@@ -254,7 +267,8 @@ def update_care_plan(
     _check_people(plan, changes)
     locked = lock_at_version(plan, expected_version=expected_version)
     with history_context(actor=actor, reason=reason):
-        apply_changes(locked, actor=actor, changes=changes, editable=PLAN_EDITABLE)
+        if apply_changes(locked, actor=actor, changes=changes, editable=PLAN_EDITABLE):
+            note_plan_activity(plan=locked, actor=actor, summary="changed the plan")
     return locked
 
 
@@ -275,6 +289,9 @@ def change_plan_status(
     with history_context(actor=actor, reason=reason):
         apply_changes(
             locked, actor=actor, changes=changes, editable=("status", "status_reason", "next_review_due")
+        )
+        note_plan_activity(
+            plan=locked, actor=actor, summary=f"set the plan to {locked.get_status_display().lower()}"
         )
     return locked
 
@@ -334,6 +351,7 @@ def record_plan_review(
             signer_role=membership.role,
             created_at=now,
         )
+        note_plan_activity(plan=locked, actor=actor, summary="reviewed the plan")
     return review
 
 

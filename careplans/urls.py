@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from careplans.views import (
+    comments,
     experience,
     goal_progress,
     goals,
@@ -75,4 +76,7 @@ urlpatterns = [
     path(f"{ITEM}end/", views.item_end, name="item-end"),
     path(f"{ITEM}reopen/", views.item_reopen, name="item-reopen"),
     path(f"{ITEM}history/", history.item_history, name="item-history"),
+    path("plans/<uuid:plan_id>/comments/", comments.thread, name="plan-comments"),
+    path("plans/<uuid:plan_id>/comments/<int:comment_id>/retract/", comments.retract, name="comment-retract"),
+    path("plans/<uuid:plan_id>/comments/<slug:kind>/<int:item_id>/", comments.thread, name="item-comments"),
 ]

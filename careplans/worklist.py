@@ -26,7 +26,16 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest, TruncDate
 from django.utils import timezone
 
-from careplans.models import ActionStep, CarePlan, CommunityService, Goal, GoalMeasurement, ResponsibleParty
+from careplans.models import (
+    ActionStep,
+    CarePlan,
+    CommentMention,
+    CommunityService,
+    Goal,
+    GoalMeasurement,
+    PlanVisit,
+    ResponsibleParty,
+)
 from careplans.selectors import plans_visible_to
 from patients.models import Patient
 from teams.models import User
@@ -134,6 +143,37 @@ def referrals_waiting(user: User, *, today: datetime.date) -> QuerySet[Community
     )
 
 
+def plans_changed_since_seen(user: User) -> QuerySet[CarePlan]:
+    """Open plans someone else changed since `user` last opened them, most recently changed first.
+
+    Only plans `user` has opened before: a plan never looked at has nothing to compare with. Annotated
+    with `last_seen_at`; `plan.activity` says when, by whom and what.
+    """
+    last_seen = PlanVisit.objects.filter(user=user, plan=OuterRef("pk")).values("last_seen_at")[:1]
+    return (
+        _open_plans_of(user)
+        .annotate(last_seen_at=Subquery(last_seen))
+        .filter(activity__changed_at__gt=F("last_seen_at"))
+        .exclude(activity__changed_by=user)
+        .select_related("patient__team", "activity__changed_by")
+        .order_by("-activity__changed_at", "pk")
+    )
+
+
+def unread_mentions(user: User) -> QuerySet[CommentMention]:
+    """Comments that mention `user` and that they have not seen (opening the plan marks them read), newest first."""
+    return (
+        CommentMention.objects.filter(
+            mentioned=user,
+            read_at__isnull=True,
+            comment__retracted_at__isnull=True,
+            comment__plan__in=plans_visible_to(user),
+        )
+        .select_related("comment__author", "comment__plan__patient__team")
+        .order_by("-comment__created_at", "-pk")
+    )
+
+
 @dataclass(frozen=True)
 class Section(Generic[T]):
     """The first rows of a worklist section and how many there are in all."""
@@ -153,6 +193,8 @@ class Worklist:
     action_steps: Section[ActionStep]
     goals_off_track: Section[Goal]
     referrals_waiting: Section[CommunityService]
+    changed_plans: Section[CarePlan]
+    mentions: Section[CommentMention]
 
 
 def _section(queryset: QuerySet[T], limit: int) -> Section[T]:
@@ -171,4 +213,6 @@ def worklist_for(
         action_steps=_section(action_steps_assigned_to(user), limit),
         goals_off_track=_section(goals_off_track(user, today=today), limit),
         referrals_waiting=_section(referrals_waiting(user, today=today), limit),
+        changed_plans=_section(plans_changed_since_seen(user), limit),
+        mentions=_section(unread_mentions(user), limit),
     )

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from careplans import comments
 from careplans import services as plans
 from careplans.models import PlanReview
 from patients import services as patients
@@ -55,6 +56,9 @@ def world(care_plan, nurse, physician):
         "response": plans.record_instrument_response(
             plan=care_plan, actor=nurse, instrument="gad7", answers=GAD7_ALL_ONES, answered_on=TODAY
         ),
+        "comment": comments.add_comment(plan=care_plan, actor=nurse, body="Call her Friday"),
+        # Unread, so that the nurse opening the plan reads it: a change with history.
+        "mention": comments.add_comment(plan=care_plan, actor=physician, body="@nina.nurse can you call?"),
     }
 
 
@@ -130,6 +134,11 @@ CALLS = {
     "record_improvement_goal": lambda w, v: plans.record_improvement_goal(
         team=w["team"], month=TODAY, goal="Answer the phone faster", **v
     ),
+    "add_comment": lambda w, v: comments.add_comment(
+        plan=w["plan"], body="On it", item_kind="goal", item_id=w["goal"].pk, **v
+    ),
+    "retract_comment": lambda w, v: comments.retract_comment(comment=w["comment"], reason="Wrong plan", **v),
+    "record_plan_visit": lambda w, v: comments.record_plan_visit(plan=w["plan"], **v),
 }
 # Services that create records, or reopen ended ones (tested in their own files), take no version.
 CREATING = {
@@ -145,6 +154,8 @@ CREATING = {
     "record_instrument_response",
     "issue_survey_tokens",
     "record_improvement_goal",
+    "add_comment",
+    "record_plan_visit",
 }
 
 
@@ -155,9 +166,11 @@ def test_the_table_names_every_public_service():
 
     public = {
         name
-        for module in (careplan_services, patients, teams)
+        for module in (careplan_services, comments, patients, teams)
         for name, fn in inspect.getmembers(module, inspect.isfunction)
-        if fn.__module__ == module.__name__ and not name.startswith("_") and name != "editable_fields"
+        if fn.__module__ == module.__name__
+        and not name.startswith("_")
+        and name not in {"editable_fields", "mentioned_usernames"}
     }
     # Own specs: reopen, and the services with no actor (a task; an anonymous patient with a survey link).
     untested_here = {"reopen_plan_item", "expire_information_releases", "submit_survey_response"}

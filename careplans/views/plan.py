@@ -23,6 +23,7 @@ from django_htmx.http import reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
 from careplans import services
+from careplans.comments import record_plan_visit
 from careplans.forms import (
     Conflict,
     EndForm,
@@ -99,7 +100,12 @@ def plan_sections(plan: CarePlan) -> dict[str, Section]:
 
 @never_cache
 def plan_detail(request: HtmxHttpRequest, plan_id: uuid.UUID) -> HttpResponse:
-    """The whole care plan, in a fixed number of queries however large it grows."""
+    """The whole care plan, in a fixed number of queries however large it grows.
+
+    Opening it counts as looking at it: the worklist's "changed since you last looked" starts
+    from now, and the user's mentions in it are read.
+    """
+    record_plan_visit(plan=get_plan_for_user(request.user, plan_id), actor=request.user)
     return whole_page(request, plan_id)
 
 

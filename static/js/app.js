@@ -76,3 +76,11 @@ function focusMarked() {
 
 document.addEventListener("htmx:afterSettle", focusMarked);
 document.addEventListener("DOMContentLoaded", focusMarked);
+
+// A link to an item's comments (from the worklist's mentions) opens them; htmx then loads the thread.
+document.addEventListener("DOMContentLoaded", () => {
+  const target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+  if (target && target.matches("details.item-comments")) {
+    target.open = true;
+  }
+});

@@ -219,6 +219,8 @@ def test_the_open_forms_errors_and_conflicts_pass_axe(page: Page, live_server, n
     page.get_by_role("link", name=re.compile(r"^Reopen… Type 2 diabetes")).click()
     expect(page.get_by_role("button", name="Reopen problem")).to_be_visible()
     page.get_by_role("link", name=f"Edit {medication}").click()
+    # The form must be open (at version 1) before the physician saves, or there is nothing to conflict with.
+    expect(page.get_by_role("button", name="Save changes")).to_be_visible()
     services.update_plan_item(item=medication, expected_version=1, actor=physician, changes={"dose": "1 g"})
     page.get_by_role("button", name="Save changes").click()
     expect(page.locator(".conflict")).to_be_visible()

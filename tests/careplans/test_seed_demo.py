@@ -19,6 +19,8 @@ from careplans.models import (
     ActionStep,
     CarePlan,
     CareTeamMember,
+    Comment,
+    CommentMention,
     CommunityService,
     Goal,
     GoalMeasurement,
@@ -27,6 +29,7 @@ from careplans.models import (
     PlanReview,
     PlanVersion,
 )
+from careplans.worklist import worklist_for
 from patients.models import Patient
 from teams.models import CareRole, Membership, Organization, Team, User
 
@@ -309,3 +312,13 @@ def test_the_demo_teams_have_survey_answers_some_below_the_minimum_and_an_improv
         months = experience.monthly_results(SurveyResponse.objects.filter(team=team))
         assert any(cell.shown for cell in months) and any(not cell.shown for cell in months)
         assert ImprovementGoal.objects.filter(team=team).exists()
+
+
+def test_the_demo_has_team_comments_and_mentions_on_the_physicians_worklist(seeded):
+    physician = User.objects.get(username="physician")
+    assert Comment.objects.filter(item_kind="goal").count() >= 5
+    assert Comment.objects.filter(item_kind="").exists()
+    assert Comment.objects.filter(retracted_at__isnull=False, body="").exists()
+    worklist = worklist_for(physician)
+    assert worklist.mentions.total == CommentMention.objects.filter(mentioned=physician).count() >= 5
+    assert worklist.changed_plans.total >= 5
