@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/v1/", include("config.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("teams.urls")),
     path("", include("patients.urls")),
     path("", include("careplans.urls")),
 ]
