@@ -192,3 +192,7 @@ def test_every_section_has_an_endpoint(api, care_plan):
         "education",
     ):
         assert api.get(f"/api/v1/{segment}/").status_code == 200, segment
+
+
+def test_a_plan_id_that_is_not_a_uuid_is_a_404(api):
+    assert_problem_body(api.get("/api/v1/plans/0/"), 404)
