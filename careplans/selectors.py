@@ -38,7 +38,7 @@ def get_plan_for_user(user: User, plan_id: uuid.UUID | str) -> CarePlan:
     """The plan, or 404 when it does not exist or its patient is not on one of the user's teams."""
     try:
         return plans_visible_to(user).select_related("patient__team__organization").get(pk=plan_id)
-    except (CarePlan.DoesNotExist, ValueError):
+    except (CarePlan.DoesNotExist, ValueError, ValidationError):
         raise Http404("No such care plan") from None
 
 

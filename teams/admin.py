@@ -22,7 +22,7 @@ from django.utils.html import format_html
 from pghistory.admin import EventModelAdmin
 from pghistory.models import Event
 
-from teams.models import Membership, Organization, Team, User
+from teams.models import ApiToken, Membership, Organization, Team, User
 from teams.records import history_context
 
 RECORD_FIELDS = ("version", "created_at", "created_by", "updated_at", "updated_by")
@@ -170,3 +170,17 @@ class MembershipAdmin(RecordAdmin):
 
 
 register_history_admins("teams")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Read-only: tokens are created and revoked by their owner at /account/api-tokens/."""
+
+    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = list_display
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

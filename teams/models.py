@@ -131,3 +131,27 @@ class Membership(VersionedRecord):
     @property
     def is_active(self) -> bool:
         return self.ended_on is None
+
+
+class ApiToken(models.Model):
+    """A personal token another system uses to call the API as its owner; only its hash is stored.
+
+    Revoking keeps the row (who had access, and when it ended, stays on record).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="Which system or script uses it.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(
+        max_length=8, editable=False, help_text="The first characters, to recognise it."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from teams import selectors
-from teams.models import Membership, Team, User
+from teams.models import ApiToken, Membership, Team, User
 from teams.records import apply_changes, create_record, history_context, lock_at_version
 
 
@@ -51,4 +54,32 @@ def end_membership(*, membership: Membership, expected_version: int, actor: User
             changes={"ended_on": timezone.localdate(), "end_reason": reason},
             editable=("ended_on", "end_reason"),
         )
+    return locked
+
+
+def hash_api_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def create_api_token(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new token for `user`; the raw value is returned once and never stored."""
+    if not name.strip():
+        raise ValidationError({"name": "Name the system or script that will use the token."})
+    raw = "cw_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name.strip(), key_hash=hash_api_token(raw), prefix=raw[:8]
+    )
+    return token, raw
+
+
+@transaction.atomic
+def revoke_api_token(*, token: ApiToken, actor: User) -> ApiToken:
+    """From now on the token is refused (401). Only its owner revokes it."""
+    if token.user_id != actor.pk:
+        raise PermissionDenied("Only the token's owner can revoke it.")
+    locked = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if locked.revoked_at is None:
+        locked.revoked_at = timezone.now()
+        locked.save(update_fields=["revoked_at"])
     return locked

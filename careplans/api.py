@@ -1,0 +1,262 @@
+"""API v1 for care plans and every section of them.
+
+Reads go through `careplans.selectors` (a plan of another team is a 404), writes
+through `careplans.services`; this module only translates HTTP to those calls and back.
+Responses carry the record's version as an ETag; every write names the version it
+read in If-Match (428 without it, 412 with a stale one, answered with the current record).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import QuerySet
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from careplans import selectors, services
+from careplans.models import PLAN_ITEM_MODELS, CarePlan, PlanItem
+from config.rest import etag, if_match_version, problem
+from teams.records import StaleVersionError
+
+ERROR = OpenApiResponse(description="Problem details: type, title, status, detail, errors by field.")
+READ_ERRORS = {401: ERROR, 403: ERROR, 404: ERROR}
+WRITE_ERRORS = {**READ_ERRORS, 400: ERROR, 409: ERROR, 412: ERROR, 428: ERROR}
+IF_MATCH = OpenApiParameter(
+    "If-Match", str, OpenApiParameter.HEADER, required=True, description='The ETag you read, e.g. "3".'
+)
+FILTERS = [
+    OpenApiParameter("plan", OpenApiTypes.UUID, description="Only this care plan's items (its id)."),
+    OpenApiParameter("patient", OpenApiTypes.UUID, description="Only this patient's items (their id)."),
+    OpenApiParameter("status", str, description="Only items in this status."),
+]
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CarePlan
+        fields = ("id", "patient", "status", "status_reason", "version", *services.PLAN_EDITABLE)
+        read_only_fields = ("id", "patient", "status", "status_reason", "version")
+
+
+class EndSerializer(serializers.Serializer):
+    status = serializers.CharField(help_text="One of the item's end statuses.")
+    reason = serializers.CharField(allow_blank=True, default="")
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True, default="")
+
+
+def item_serializer(model: type[PlanItem]) -> type[serializers.ModelSerializer]:
+    """A serializer exposing what `services.editable_fields` lets a person change, plus the status."""
+    meta = type(
+        "Meta",
+        (),
+        {
+            "model": model,
+            "fields": ("id", "plan", "status", "status_reason", "version", *services.editable_fields(model)),
+            "read_only_fields": ("id", "status", "status_reason", "version"),
+        },
+    )
+    return type(f"{model.__name__}Serializer", (serializers.ModelSerializer,), {"Meta": meta})
+
+
+class VersionedViewSet(viewsets.GenericViewSet):
+    """Retrieve with an ETag, and the 412 answer to a stale write."""
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.answer(self.get_object())
+
+    def answer(self, record: Any, code: int = status.HTTP_200_OK, **headers: str) -> Response:
+        return Response(
+            self.get_serializer(record).data, status=code, headers={"ETag": etag(record.version), **headers}
+        )
+
+    def stale(self, error: StaleVersionError) -> Response:
+        body = problem(status_code=412, detail=str(error))
+        body["current"] = self.get_serializer(error.current).data
+        return Response(body, status=412, headers={"ETag": etag(error.current.version)})
+
+
+def _filtered(
+    queryset: QuerySet, request: Request, *, status_values: list[str], plan_field: str, patient_field: str
+) -> QuerySet:
+    """Filters by plan, patient and status, each checked so that a bad value is a 400, not a 500."""
+    params = request.query_params
+    errors: dict[str, list[str]] = {}
+    if plan := params.get("plan"):
+        try:
+            queryset = queryset.filter(**{plan_field: uuid.UUID(plan)})
+        except ValueError:
+            errors["plan"] = ["Give a care plan id."]
+    if patient := params.get("patient"):
+        try:
+            queryset = queryset.filter(**{patient_field: uuid.UUID(patient)})
+        except ValueError:
+            errors["patient"] = ["Give a patient id."]
+    if (wanted := params.get("status")) is not None:
+        if wanted in status_values:
+            queryset = queryset.filter(status=wanted)
+        else:
+            errors["status"] = [f"Choose one of: {', '.join(status_values)}."]
+    if errors:
+        raise ValidationError(errors)
+    return queryset
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=FILTERS[1:], responses={200: PlanSerializer, **READ_ERRORS, 400: ERROR}),
+    retrieve=extend_schema(responses={200: PlanSerializer, **READ_ERRORS}),
+    partial_update=extend_schema(parameters=[IF_MATCH], responses={200: PlanSerializer, **WRITE_ERRORS}),
+)
+class CarePlanViewSet(mixins.ListModelMixin, VersionedViewSet):
+    """Care plans of the patients on your teams."""
+
+    serializer_class = PlanSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[CarePlan]:
+        plans = selectors.plans_visible_to(self.request.user).order_by("created_at", "pk")
+        return _filtered(
+            plans,
+            self.request,
+            status_values=CarePlan.Status.values,
+            plan_field="id",
+            patient_field="patient_id",
+        )
+
+    def get_object(self) -> CarePlan:
+        return selectors.get_plan_for_user(self.request.user, self.kwargs["pk"])
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        plan = self.get_object()
+        version = if_match_version(request)
+        serializer = self.get_serializer(plan, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            plan = services.update_care_plan(
+                plan=plan, expected_version=version, actor=request.user, changes=serializer.validated_data
+            )
+        except StaleVersionError as error:
+            return self.stale(error)
+        return self.answer(plan)
+
+
+class PlanItemViewSet(mixins.ListModelMixin, VersionedViewSet):
+    """Items of one section of the care plans on your teams. Items are ended with a reason, never deleted."""
+
+    model: type[PlanItem]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[PlanItem]:
+        items = self.model.objects.filter(plan__in=selectors.plans_visible_to(self.request.user))
+        items = items.order_by("plan_id", "pk")
+        values = [str(v) for v, _ in self.model._meta.get_field("status").choices]
+        return _filtered(
+            items, self.request, status_values=values, plan_field="plan_id", patient_field="plan__patient_id"
+        )
+
+    def get_object(self) -> PlanItem:
+        return selectors.get_item_for_user(self.request.user, self.model, self.kwargs["pk"])
+
+    def _values(self, serializer: serializers.Serializer, plan_id: Any) -> dict[str, Any]:
+        values = dict(serializer.validated_data)
+        values.pop("plan", None)
+        for name, value in values.items():
+            # A link to another item (a step's goal, a service's release) must stay inside the plan.
+            if isinstance(value, PlanItem) and value.plan_id != plan_id:
+                raise ValidationError({name: ["Choose an item of the same care plan."]})
+        return values
+
+    def create(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        plan = selectors.get_plan_for_user(request.user, serializer.validated_data["plan"].pk)
+        item = services.add_plan_item(
+            plan=plan, model=self.model, actor=request.user, values=self._values(serializer, plan.pk)
+        )
+        location = reverse(f"api:{self.basename}-detail", args=[item.pk])
+        return self.answer(item, status.HTTP_201_CREATED, Location=request.build_absolute_uri(location))
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        item = self.get_object()
+        version = if_match_version(request)
+        serializer = self.get_serializer(item, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        if "plan" in serializer.validated_data and serializer.validated_data["plan"].pk != item.plan_id:
+            raise ValidationError({"plan": ["An item cannot move to another care plan."]})
+        try:
+            item = services.update_plan_item(
+                item=item,
+                expected_version=version,
+                actor=request.user,
+                changes=self._values(serializer, item.plan_id),
+            )
+        except StaleVersionError as error:
+            return self.stale(error)
+        return self.answer(item)
+
+    @action(detail=True, methods=["post"])
+    def end(self, request: Request, pk: str) -> Response:
+        item = self.get_object()
+        version = if_match_version(request)
+        given = EndSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            item = services.end_plan_item(
+                item=item,
+                expected_version=version,
+                actor=request.user,
+                status=given.validated_data["status"],
+                reason=given.validated_data["reason"],
+            )
+        except StaleVersionError as error:
+            return self.stale(error)
+        return self.answer(item)
+
+    @action(detail=True, methods=["post"])
+    def reopen(self, request: Request, pk: str) -> Response:
+        item = self.get_object()
+        version = if_match_version(request)
+        given = ReasonSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            item = services.reopen_plan_item(
+                item=item, expected_version=version, actor=request.user, reason=given.validated_data["reason"]
+            )
+        except StaleVersionError as error:
+            return self.stale(error)
+        return self.answer(item)
+
+
+def _item_viewset(kind: str, model: type[PlanItem]) -> type[PlanItemViewSet]:
+    serializer = item_serializer(model)
+    schema = extend_schema_view(
+        list=extend_schema(parameters=FILTERS, responses={200: serializer, **READ_ERRORS, 400: ERROR}),
+        retrieve=extend_schema(responses={200: serializer, **READ_ERRORS}),
+        create=extend_schema(responses={201: serializer, **WRITE_ERRORS}),
+        partial_update=extend_schema(parameters=[IF_MATCH], responses={200: serializer, **WRITE_ERRORS}),
+        end=extend_schema(
+            request=EndSerializer, parameters=[IF_MATCH], responses={200: serializer, **WRITE_ERRORS}
+        ),
+        reopen=extend_schema(
+            request=ReasonSerializer, parameters=[IF_MATCH], responses={200: serializer, **WRITE_ERRORS}
+        ),
+    )
+    name = f"{model.__name__}ViewSet"
+    return schema(type(name, (PlanItemViewSet,), {"model": model, "serializer_class": serializer}))
+
+
+# URL segment (the section's name) -> viewset, for every section of the plan.
+ITEM_VIEWSETS: dict[str, type[PlanItemViewSet]] = {
+    model._meta.get_field("plan").remote_field.related_name.replace("_", "-"): _item_viewset(kind, model)
+    for kind, model in PLAN_ITEM_MODELS.items()
+}
