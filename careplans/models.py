@@ -945,3 +945,8 @@ class ReminderSweep(models.Model):
 
     def __str__(self) -> str:
         return f"Reminders swept up to {self.swept_on} (run {self.runs})"
+
+
+
+# The chronic care management program's models live in their own module (careplans.ccm_models).
+from careplans.ccm_models import *  # noqa: E402, F403, I001

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from careplans.views import goal_progress, goals, history, notifications, plan_details, related_people
+from careplans.views import ccm, goal_progress, goals, history, notifications, plan_details, related_people
 from careplans.views import plan as views
 
 app_name = "careplans"
@@ -57,4 +57,17 @@ urlpatterns = [
     path(f"{ITEM}end/", views.item_end, name="item-end"),
     path(f"{ITEM}reopen/", views.item_reopen, name="item-reopen"),
     path(f"{ITEM}history/", history.item_history, name="item-history"),
+]
+
+# The chronic care management program (careplans.views.ccm).
+urlpatterns += [
+    path("ccm/", ccm.ccm_panel, name="ccm-panel"),
+    path("ccm/report/", ccm.ccm_report, name="ccm-report"),
+    path("plans/<uuid:plan_id>/program/", ccm.plan_program, name="plan-program"),
+    path("plans/<uuid:plan_id>/program/<int:enrolment_id>/end/", ccm.enrolment_end, name="enrolment-end"),
+    path("plans/<uuid:plan_id>/time/", ccm.plan_time, name="plan-time"),
+    path("plans/<uuid:plan_id>/time/timer/", ccm.plan_timer, name="plan-timer"),
+    path("plans/<uuid:plan_id>/time/<int:entry_id>/error/", ccm.time_entry_error, name="time-entry-error"),
+    path("plans/<uuid:plan_id>/completeness/not-applicable/", ccm.element_not_applicable, name="element-na"),
+    path("plans/<uuid:plan_id>/completeness/copy-given/", ccm.copy_given, name="copy-given"),
 ]
