@@ -11,7 +11,9 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
+from careplans import ccm
 from careplans import services as plans
 from patients import services as patients
 from teams import services as teams
@@ -24,9 +26,12 @@ TODAY = datetime.date.today()
 
 
 @pytest.fixture
-def world(care_plan, nurse):
+def world(care_plan, nurse, physician):
     """One record of each kind the services act on, all on the nurse's team."""
+    from tests.careplans.ccm_cast import enrol
+
     goal = factories.GoalFactory(plan=care_plan)
+    enrolment = enrol(care_plan.patient, actor=nurse, practitioner=physician)
     return {
         "plan": care_plan,
         "patient": care_plan.patient,
@@ -41,6 +46,12 @@ def world(care_plan, nurse):
             patient=care_plan.patient, actor=nurse, values={"name": "Sam", "relationship": "son"}
         ),
         "membership": Membership.objects.get(user=nurse),
+        "enrolment": enrolment,
+        "time": ccm.log_care_time(
+            patient=care_plan.patient, actor=nurse, minutes=20, activity="phone", performed_on=timezone.localdate()
+        ),
+        "physician": physician,
+        "unenrolled": factories.PatientFactory(team=care_plan.patient.team),
     }
 
 
@@ -97,6 +108,32 @@ CALLS = {
     "record_plan_review": lambda w, v: plans.record_plan_review(
         plan=w["plan"], context="visit", patient_present=True, summary="Fine", **v
     ),
+    "enrol_patient": lambda w, v: ccm.enrol_patient(
+        patient=w["unenrolled"],
+        program="pcm",
+        consent_method="written",
+        consent_obtained_by=w["physician"],
+        consent_obtained_at=datetime.datetime.now(datetime.UTC),
+        informed_cost_sharing=True,
+        informed_one_practitioner=True,
+        informed_right_to_stop=True,
+        billing_practitioner=w["physician"],
+        **v,
+    ),
+    "end_enrolment": lambda w, v: ccm.end_enrolment(enrolment=w["enrolment"], reason="Declined", **v),
+    "log_care_time": lambda w, v: ccm.log_care_time(
+        patient=w["patient"], minutes=5, activity="messaging", **v
+    ),
+    "correct_care_time": lambda w, v: ccm.correct_care_time(
+        entry=w["time"], changes={"minutes": 25}, reason="Typo", **v
+    ),
+    "mark_time_entry_in_error": lambda w, v: ccm.mark_time_entry_in_error(
+        entry=w["time"], reason="Wrong patient", **v
+    ),
+    "mark_element_not_applicable": lambda w, v: ccm.mark_element_not_applicable(
+        plan=w["plan"], element="community_services", reason="Declines", **v
+    ),
+    "record_plan_copy_given": lambda w, v: ccm.record_plan_copy_given(plan=w["plan"], how="paper", **v),
 }
 # Services that create records, or reopen ended ones (tested in their own files), take no version.
 CREATING = {
@@ -108,6 +145,10 @@ CREATING = {
     "set_goal_problems",
     "record_goal_measurement",
     "record_plan_review",
+    "enrol_patient",
+    "log_care_time",
+    "mark_element_not_applicable",
+    "record_plan_copy_given",
 }
 
 
@@ -118,9 +159,9 @@ def test_the_table_names_every_public_service():
 
     public = {
         name
-        for module in (careplan_services, patients, teams)
+        for module in (careplan_services, patients, teams, ccm)
         for name, fn in inspect.getmembers(module, inspect.isfunction)
-        if fn.__module__ == module.__name__ and not name.startswith("_") and name != "editable_fields"
+        if fn.__module__ == module.__name__ and not name.startswith("_") and name not in {"editable_fields", "enrolment_on"}
     }
     untested_here = {"reopen_plan_item", "expire_information_releases"}  # own specs: reopen, and no actor
     assert public - untested_here == set(CALLS)
