@@ -46,6 +46,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import models, transaction
 from django.utils import timezone
 
+from careplans import ccm_demo
 from careplans import reminders
 from careplans import services as plans
 from careplans.models import (
@@ -1657,6 +1658,7 @@ class _Builder:
         self.build_practice()
         for number, spec in enumerate(PATIENTS, start=1):
             _PatientBuilder(self, spec, mrn=f"D{number:05d}").build()
+        ccm_demo.seed_program(self, MAPLE)
 
     def build_users(self) -> None:
         password = make_password(DEMO_PASSWORD)  # hashed once: hashing is deliberately slow

@@ -48,7 +48,11 @@ def world(care_plan, nurse, physician):
         "membership": Membership.objects.get(user=nurse),
         "enrolment": enrolment,
         "time": ccm.log_care_time(
-            patient=care_plan.patient, actor=nurse, minutes=20, activity="phone", performed_on=timezone.localdate()
+            patient=care_plan.patient,
+            actor=nurse,
+            minutes=20,
+            activity="phone",
+            performed_on=timezone.localdate(),
         ),
         "physician": physician,
         "unenrolled": factories.PatientFactory(team=care_plan.patient.team),
@@ -161,7 +165,9 @@ def test_the_table_names_every_public_service():
         name
         for module in (careplan_services, patients, teams, ccm)
         for name, fn in inspect.getmembers(module, inspect.isfunction)
-        if fn.__module__ == module.__name__ and not name.startswith("_") and name not in {"editable_fields", "enrolment_on"}
+        if fn.__module__ == module.__name__
+        and not name.startswith("_")
+        and name not in {"editable_fields", "enrolment_on"}
     }
     untested_here = {"reopen_plan_item", "expire_information_releases"}  # own specs: reopen, and no actor
     assert public - untested_here == set(CALLS)

@@ -78,7 +78,9 @@ def test_complex_ccm_starts_at_60_minutes_and_adds_99489_per_further_30(rules, m
     ("minutes", "expected"),
     [(29, "99490"), (30, "99491"), (59, "99491"), (60, "99491 + 99437"), (90, "99491 + 99437 x2")],
 )
-def test_the_practitioners_own_minutes_suggest_99491_from_30_and_99437_per_further_full_30(rules, minutes, expected):
+def test_the_practitioners_own_minutes_suggest_99491_from_30_and_99437_per_further_full_30(
+    rules, minutes, expected
+):
     assert codes(rules, practitioner=minutes) == expected
 
 
@@ -89,11 +91,17 @@ def test_practitioner_minutes_below_30_count_as_clinical_staff_time(rules):
 
 def test_practitioner_minutes_used_for_99491_are_not_counted_again_for_99490(rules):
     suggestion = suggest_codes(
-        minutes=MonthMinutes(clinical_staff=10, practitioner=30), rules=rules, month=MARCH_2026, programs={"ccm"}
+        minutes=MonthMinutes(clinical_staff=10, practitioner=30),
+        rules=rules,
+        month=MARCH_2026,
+        programs={"ccm"},
     )
     assert suggestion.summary == "99491"
     both = suggest_codes(
-        minutes=MonthMinutes(clinical_staff=20, practitioner=30), rules=rules, month=MARCH_2026, programs={"ccm"}
+        minutes=MonthMinutes(clinical_staff=20, practitioner=30),
+        rules=rules,
+        month=MARCH_2026,
+        programs={"ccm"},
     )
     assert both.summary == "99491 + 99490"
     assert BOTH_KINDS in both.flags
@@ -166,10 +174,27 @@ def test_two_billing_practitioners_in_one_month_are_flagged(rules):
 
 
 def test_without_an_enrolment_nothing_is_suggested(rules):
-    suggestion = suggest_codes(minutes=MonthMinutes(clinical_staff=60), rules=rules, month=MARCH_2026, programs=set())
+    suggestion = suggest_codes(
+        minutes=MonthMinutes(clinical_staff=60), rules=rules, month=MARCH_2026, programs=set()
+    )
     assert suggestion.codes == []
 
 
 def test_the_migration_loads_every_ccm_and_pcm_code_for_2025_and_2026():
-    loaded = set(BillingCodeRule.objects.filter(effective_from=datetime.date(2025, 1, 1)).values_list("code", flat=True))
-    assert loaded == {"99490", "99439", "99487", "99489", "99491", "99437", "99424", "99425", "99426", "99427"}
+    loaded = set(
+        BillingCodeRule.objects.filter(effective_from=datetime.date(2025, 1, 1)).values_list(
+            "code", flat=True
+        )
+    )
+    assert loaded == {
+        "99490",
+        "99439",
+        "99487",
+        "99489",
+        "99491",
+        "99437",
+        "99424",
+        "99425",
+        "99426",
+        "99427",
+    }

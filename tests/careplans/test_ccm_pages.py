@@ -153,7 +153,9 @@ def test_logging_time_by_hand_answers_the_time_log_partial(client, nurse, physic
     assert "Logged 21 minutes" in html and "99490" in html
 
 
-def test_the_timer_keeps_its_start_on_the_server_and_fills_in_the_minutes(client, nurse, physician, care_plan):
+def test_the_timer_keeps_its_start_on_the_server_and_fills_in_the_minutes(
+    client, nurse, physician, care_plan
+):
     enrol(care_plan.patient, actor=nurse, practitioner=physician)
     client.force_login(nurse)
     url = reverse("careplans:plan-timer", args=[care_plan.pk])
@@ -221,13 +223,25 @@ def test_the_monthly_csv_has_one_row_per_enrolled_patient_with_minutes_by_staff_
     enrol(second.patient, actor=nurse, practitioner=physician, started_on=march, complex_care=True)
     for day, minutes in ((3, 25), (20, 20)):
         ccm.log_care_time(
-            patient=first.patient, actor=nurse, minutes=minutes, activity="phone", performed_on=march.replace(day=day)
+            patient=first.patient,
+            actor=nurse,
+            minutes=minutes,
+            activity="phone",
+            performed_on=march.replace(day=day),
         )
-    ccm.log_care_time(patient=first.patient, actor=physician, minutes=12, activity="review", performed_on=march)
     ccm.log_care_time(
-        patient=first.patient, actor=nurse, minutes=40, activity="phone", performed_on=datetime.date(2026, 4, 1)
+        patient=first.patient, actor=physician, minutes=12, activity="review", performed_on=march
     )
-    ccm.log_care_time(patient=second.patient, actor=nurse, minutes=90, activity="care_planning", performed_on=march)
+    ccm.log_care_time(
+        patient=first.patient,
+        actor=nurse,
+        minutes=40,
+        activity="phone",
+        performed_on=datetime.date(2026, 4, 1),
+    )
+    ccm.log_care_time(
+        patient=second.patient, actor=nurse, minutes=90, activity="care_planning", performed_on=march
+    )
     client.force_login(nurse)
 
     response = client.get(reverse("careplans:ccm-report"), {"team": team.pk, "month": "2026-03"})
@@ -235,7 +249,11 @@ def test_the_monthly_csv_has_one_row_per_enrolled_patient_with_minutes_by_staff_
     assert f'filename="ccm-{team.pk}-2026-03.csv"' in response["Content-Disposition"]
     assert [row["patient"].split(",")[0] for row in rows] == ["Alpha", "Beta"]
     alpha, beta = rows
-    assert (alpha["clinical_staff_minutes"], alpha["billing_practitioner_minutes"], alpha["counted_minutes"]) == (
+    assert (
+        alpha["clinical_staff_minutes"],
+        alpha["billing_practitioner_minutes"],
+        alpha["counted_minutes"],
+    ) == (
         "45",
         "12",
         "57",
@@ -250,7 +268,9 @@ def test_the_monthly_csv_has_one_row_per_enrolled_patient_with_minutes_by_staff_
 def test_the_csv_is_404_for_another_teams_report_and_422_without_a_month(client, nurse, team):
     client.force_login(nurse)
     other = factories.TeamFactory()
-    assert client.get(reverse("careplans:ccm-report"), {"team": other.pk, "month": "2026-03"}).status_code == 404
+    assert (
+        client.get(reverse("careplans:ccm-report"), {"team": other.pk, "month": "2026-03"}).status_code == 404
+    )
     assert client.get(reverse("careplans:ccm-report"), {"team": team.pk, "month": "March"}).status_code == 422
 
 

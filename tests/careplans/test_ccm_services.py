@@ -73,7 +73,11 @@ def test_ending_on_the_10th_takes_effect_on_the_last_day_of_that_month(patient, 
 def test_a_new_billing_practitioner_needs_a_new_enrolment_with_new_consent(patient, nurse, physician, team):
     first = enrol(patient, actor=nurse, practitioner=physician, started_on=datetime.date(2026, 1, 1))
     ccm.end_enrolment(
-        enrolment=first, expected_version=1, actor=nurse, reason="New PCP", requested_on=datetime.date(2026, 1, 20)
+        enrolment=first,
+        expected_version=1,
+        actor=nurse,
+        reason="New PCP",
+        requested_on=datetime.date(2026, 1, 20),
     )
     np = factories.UserFactory()
     factories.MembershipFactory(user=np, team=team, role=CareRole.NP_PA)
@@ -118,9 +122,15 @@ def test_time_before_the_enrolment_or_after_it_ends_is_refused(patient, nurse, p
             patient=patient, actor=nurse, minutes=5, activity="phone", performed_on=datetime.date(2026, 3, 1)
         )
     ccm.end_enrolment(
-        enrolment=enrolment, expected_version=1, actor=nurse, reason="Moved", requested_on=datetime.date(2026, 3, 9)
+        enrolment=enrolment,
+        expected_version=1,
+        actor=nurse,
+        reason="Moved",
+        requested_on=datetime.date(2026, 3, 9),
     )
-    ccm.log_care_time(patient=patient, actor=nurse, minutes=5, activity="phone", performed_on=datetime.date(2026, 3, 31))
+    ccm.log_care_time(
+        patient=patient, actor=nurse, minutes=5, activity="phone", performed_on=datetime.date(2026, 3, 31)
+    )
     with pytest.raises(ValidationError, match="not enrolled"):
         ccm.log_care_time(
             patient=patient, actor=nurse, minutes=5, activity="phone", performed_on=datetime.date(2026, 4, 1)
@@ -134,15 +144,24 @@ def test_who_logs_decides_the_staff_type_and_only_clinical_time_counts(patient, 
     day = datetime.date(2026, 5, 12)
     by_nurse = ccm.log_care_time(patient=patient, actor=nurse, minutes=10, activity="phone", performed_on=day)
     by_coach = ccm.log_care_time(patient=patient, actor=coach, minutes=15, activity="phone", performed_on=day)
-    by_doctor = ccm.log_care_time(patient=patient, actor=physician, minutes=7, activity="review", performed_on=day)
-    ccm.log_care_time(patient=patient, actor=nurse, minutes=30, activity="review", performed_on=day, face_to_face=True)
+    by_doctor = ccm.log_care_time(
+        patient=patient, actor=physician, minutes=7, activity="review", performed_on=day
+    )
+    ccm.log_care_time(
+        patient=patient, actor=nurse, minutes=30, activity="review", performed_on=day, face_to_face=True
+    )
     assert (by_nurse.staff_type, by_coach.staff_type, by_doctor.staff_type) == (
         StaffType.CLINICAL_STAFF,
         StaffType.NON_CLINICAL,
         StaffType.BILLING_PRACTITIONER,
     )
     month = patient_months([patient.pk], day)[patient.pk]
-    assert (month.clinical_staff, month.practitioner, month.non_clinical, month.face_to_face) == (10, 7, 15, 30)
+    assert (month.clinical_staff, month.practitioner, month.non_clinical, month.face_to_face) == (
+        10,
+        7,
+        15,
+        30,
+    )
     assert month.counted == 17
 
 
@@ -151,12 +170,20 @@ def test_a_correction_is_audited_with_the_value_before_who_and_why(patient, nurs
     entry = ccm.log_care_time(
         patient=patient, actor=nurse, minutes=25, activity="phone", performed_on=datetime.date(2026, 5, 3)
     )
-    ccm.correct_care_time(entry=entry, expected_version=1, actor=physician, changes={"minutes": 15}, reason="Typo")
+    ccm.correct_care_time(
+        entry=entry, expected_version=1, actor=physician, changes={"minutes": 15}, reason="Typo"
+    )
     events = list(CareTimeEntry.pgh_event_model.objects.filter(pgh_obj_id=entry.pk).order_by("pgh_id"))
     assert [e.minutes for e in events] == [25, 15]
-    assert events[-1].pgh_context.metadata == {**events[-1].pgh_context.metadata, "user": physician.pk, "reason": "Typo"}
+    assert events[-1].pgh_context.metadata == {
+        **events[-1].pgh_context.metadata,
+        "user": physician.pk,
+        "reason": "Typo",
+    }
     with pytest.raises(ValidationError):
-        ccm.correct_care_time(entry=entry, expected_version=2, actor=nurse, changes={"minutes": 5}, reason=" ")
+        ccm.correct_care_time(
+            entry=entry, expected_version=2, actor=nurse, changes={"minutes": 5}, reason=" "
+        )
 
 
 def test_an_entry_in_error_leaves_the_months_total_but_stays_on_record(patient, nurse, physician):
@@ -188,7 +215,9 @@ def test_each_element_is_satisfied_by_real_content(care_plan):
 
 
 def test_a_goal_without_a_target_or_a_problem_without_prognosis_does_not_count(care_plan):
-    factories.GoalFactory(plan=care_plan, measure="", target_value=None, target_comparator="", baseline_value=None)
+    factories.GoalFactory(
+        plan=care_plan, measure="", target_value=None, target_comparator="", baseline_value=None
+    )
     factories.ProblemFactory(plan=care_plan, prognosis="")
     done = {e.key for e in checklist(care_plan) if e.satisfied}
     assert "measurable_goals" not in done
@@ -220,7 +249,10 @@ def test_an_enrolled_patients_incomplete_plan_cannot_be_made_active(team, nurse,
 
 def test_a_patient_who_is_not_enrolled_can_have_an_active_plan_while_incomplete(team, nurse):
     plan = factories.CarePlanFactory(patient=factories.PatientFactory(team=team), status="draft")
-    assert services.change_plan_status(plan=plan, expected_version=1, actor=nurse, status="active").status == "active"
+    assert (
+        services.change_plan_status(plan=plan, expected_version=1, actor=nurse, status="active").status
+        == "active"
+    )
 
 
 def test_a_copy_given_records_the_plan_version_who_and_how(care_plan, nurse):

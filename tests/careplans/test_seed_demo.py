@@ -272,3 +272,16 @@ def test_demo_plans_have_a_history_of_changes_with_names_and_reasons(seeded):
     ended = [entry for entry in entries if entry.action == "ended"]
     assert all(entry.reason and entry.who and entry.role for entry in ended)
     assert any(entry.changes for entry in entries)
+
+
+def test_the_demo_enrols_patients_in_ccm_with_minutes_and_suggested_codes(seeded):
+    from careplans.ccm_models import CareTimeEntry, ProgramEnrolment
+    from careplans.ccm_selectors import patient_months
+
+    enrolments = list(ProgramEnrolment.objects.all())
+    assert len(enrolments) == 4
+    assert all(e.informed_cost_sharing and e.billing_practitioner.username == "physician" for e in enrolments)
+    last_month = min(e.started_on for e in enrolments)
+    months = patient_months([e.patient_id for e in enrolments], last_month)
+    assert CareTimeEntry.objects.filter(staff_type="non_clinical").exists()
+    assert {months[e.patient_id].suggestion.summary for e in enrolments} >= {"99490", "99487 + 99489"}
