@@ -184,4 +184,6 @@ class ReminderBookkeepingAdmin(PatientDataAdmin):
     """Where the reminder sweep got to, and what waits for its next run: to look at, never to edit."""
 
 
+from careplans import ccm_admin  # noqa: E402, F401  (registers the care-management models)
+
 register_history_admins("careplans")
