@@ -203,6 +203,10 @@ def _timer_started(request, plan: CarePlan) -> datetime.datetime | None:
     return parse_datetime(value) if value else None
 
 
+def _minutes(count: int) -> str:
+    return f"{count} minute{'' if count == 1 else 's'}"
+
+
 def _month(request) -> datetime.date:
     field = MonthField(required=False)
     try:
@@ -220,7 +224,8 @@ def _time_page(request, plan, *, form=None, error_form=None, status=200, notice=
         "month": month,
         "month_row": months.get(plan.patient_id, ccm_selectors.PatientMonth()),
         "entries": ccm_selectors.time_entries(plan.patient, month),
-        "form": form or TimeEntryForm(auto_id="time-%s"),
+        "form": form
+        or TimeEntryForm(initial={"activity": request.GET.get("activity", "")}, auto_id="time-%s"),
         "error_form": error_form,
         "timer_started": _timer_started(request, plan),
         "notice": notice,
@@ -242,7 +247,7 @@ def plan_time(request: HtmxHttpRequest, plan_id: uuid.UUID) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            notice = f"Logged {entry.minutes} minutes on {entry.performed_on:%d %b %Y}."
+            notice = f"Logged {_minutes(entry.minutes)} on {entry.performed_on:%d %b %Y}."
             if not request.htmx:
                 return redirect(f"{request.path}?month={entry.performed_on:%Y-%m}")
             return _time_page(request, plan, notice=notice, month=entry.performed_on.replace(day=1))
@@ -266,7 +271,7 @@ def plan_timer(request: HtmxHttpRequest, plan_id: uuid.UUID) -> HttpResponse:
     form = TimeEntryForm(
         initial={"minutes": minutes, "performed_on": timezone.localdate(started)}, auto_id="time-%s"
     )
-    notice = f"Timer stopped at {minutes} minutes. Choose the activity and save."
+    notice = f"Timer stopped at {_minutes(minutes)}. Choose the activity and save."
     return _time_page(request, plan, form=form, notice=notice)
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import importlib
 
+import pytest
+from django.apps import apps
 from django.utils import timezone
 
 from careplans import ccm
@@ -28,3 +31,14 @@ def enrol(
         billing_practitioner=practitioner,
         started_on=started_on,
     )
+
+
+@pytest.fixture
+def code_rules(db):
+    """The 2025-2026 code rules, loaded again by their data migration's own function.
+
+    The migration loads them into the test database, but browser tests (transactional) empty
+    every table when they finish, so a test that needs the rules asks for them.
+    """
+    migration = importlib.import_module("careplans.migrations.0004_billing_code_rules_2025_2026")
+    migration.load_rules(apps, None)

@@ -18,13 +18,15 @@ from careplans.billing import (
     suggest_codes,
 )
 from careplans.ccm_models import BillingCodeRule
+from tests.careplans.ccm_cast import code_rules  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 MARCH_2026 = datetime.date(2026, 3, 1)
 
 
 @pytest.fixture
-def rules():
+def rules(request):
+    request.getfixturevalue("code_rules")
     return list(BillingCodeRule.objects.all())
 
 
@@ -180,6 +182,7 @@ def test_without_an_enrolment_nothing_is_suggested(rules):
     assert suggestion.codes == []
 
 
+@pytest.mark.usefixtures("code_rules")
 def test_the_migration_loads_every_ccm_and_pcm_code_for_2025_and_2026():
     loaded = set(
         BillingCodeRule.objects.filter(effective_from=datetime.date(2025, 1, 1)).values_list(

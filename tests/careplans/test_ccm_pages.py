@@ -17,9 +17,9 @@ from careplans import ccm
 from careplans.ccm_models import CareTimeEntry, PlanCopyGiven, PlanElementNotApplicable, ProgramEnrolment
 from careplans.views.ccm import REPORT_HEADER
 from tests import factories
-from tests.careplans.ccm_cast import enrol
+from tests.careplans.ccm_cast import code_rules, enrol  # noqa: F401 (code_rules is a fixture)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("code_rules")]
 HTMX = {"HX-Request": "true"}
 
 
@@ -280,3 +280,12 @@ def test_a_csv_cell_cannot_start_a_spreadsheet_formula(client, nurse, physician,
     client.force_login(nurse)
     rows = read_csv(client.get(reverse("careplans:ccm-report"), {"team": team.pk, "month": "2026-03"}))
     assert rows[0]["patient"].startswith("'=")
+
+
+def test_a_review_or_plan_edit_offers_to_log_time_with_its_activity_chosen(client, nurse, care_plan):
+    client.force_login(nurse)
+    plan_page = client.get(reverse("careplans:plan-detail", args=[care_plan.pk])).content.decode()
+    time_url = reverse("careplans:plan-time", args=[care_plan.pk])
+    assert f"{time_url}?activity=review" in plan_page
+    html = client.get(time_url, {"activity": "review"}).content.decode()
+    assert '<option value="review" selected>' in html

@@ -28,6 +28,7 @@ from careplans.models import (
 )
 from patients.models import Patient
 from teams.models import CareRole, Membership, Organization, Team, User
+from tests.careplans.ccm_cast import code_rules  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -274,6 +275,7 @@ def test_demo_plans_have_a_history_of_changes_with_names_and_reasons(seeded):
     assert any(entry.changes for entry in entries)
 
 
+@pytest.mark.usefixtures("code_rules")
 def test_the_demo_enrols_patients_in_ccm_with_minutes_and_suggested_codes(seeded):
     from careplans.ccm_models import CareTimeEntry, ProgramEnrolment
     from careplans.ccm_selectors import patient_months
