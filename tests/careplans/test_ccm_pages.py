@@ -289,3 +289,21 @@ def test_a_review_or_plan_edit_offers_to_log_time_with_its_activity_chosen(clien
     assert f"{time_url}?activity=review" in plan_page
     html = client.get(time_url, {"activity": "review"}).content.decode()
     assert '<option value="review" selected>' in html
+
+
+def test_the_time_page_costs_the_same_queries_for_2_entries_as_for_20(client, nurse, physician, care_plan):
+    enrol(care_plan.patient, actor=nurse, practitioner=physician)
+    client.force_login(nurse)
+    url = reverse("careplans:plan-time", args=[care_plan.pk])
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    for _ in range(2):
+        ccm.log_care_time(patient=care_plan.patient, actor=nurse, minutes=5, activity="phone")
+    small = count()
+    for _ in range(18):
+        ccm.log_care_time(patient=care_plan.patient, actor=physician, minutes=5, activity="review")
+    assert count() == small
