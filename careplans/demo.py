@@ -46,8 +46,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import models, transaction
 from django.utils import timezone
 
-from careplans import ccm_demo
-from careplans import reminders
+from careplans import ccm_demo, reminders
 from careplans import services as plans
 from careplans.models import (
     ActionStep,

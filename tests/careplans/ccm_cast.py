@@ -40,5 +40,5 @@ def code_rules(db):
     The migration loads them into the test database, but browser tests (transactional) empty
     every table when they finish, so a test that needs the rules asks for them.
     """
-    migration = importlib.import_module("careplans.migrations.0004_billing_code_rules_2025_2026")
+    migration = importlib.import_module("careplans.migrations.0005_billing_code_rules_2025_2026")
     migration.load_rules(apps, None)
