@@ -66,6 +66,12 @@ class TimeInErrorForm(forms.Form):
     reason = forms.CharField(max_length=300, label="Why this entry is in error")
 
 
+class TimeCorrectionForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    minutes = forms.IntegerField(min_value=1, max_value=600)
+    reason = forms.CharField(max_length=300, label="Why it is corrected")
+
+
 class NotApplicableForm(forms.Form):
     element = forms.ChoiceField(choices=PlanElement.choices, label="Care-plan element")
     reason = forms.CharField(max_length=300, label="Why it does not apply")

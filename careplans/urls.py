@@ -68,6 +68,9 @@ urlpatterns += [
     path("plans/<uuid:plan_id>/time/", ccm.plan_time, name="plan-time"),
     path("plans/<uuid:plan_id>/time/timer/", ccm.plan_timer, name="plan-timer"),
     path("plans/<uuid:plan_id>/time/<int:entry_id>/error/", ccm.time_entry_error, name="time-entry-error"),
+    path(
+        "plans/<uuid:plan_id>/time/<int:entry_id>/correct/", ccm.time_entry_correct, name="time-entry-correct"
+    ),
     path("plans/<uuid:plan_id>/completeness/not-applicable/", ccm.element_not_applicable, name="element-na"),
     path("plans/<uuid:plan_id>/completeness/copy-given/", ccm.copy_given, name="copy-given"),
 ]

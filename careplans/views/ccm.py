@@ -31,6 +31,7 @@ from careplans.ccm_forms import (
     NotApplicableForm,
     PanelFilterForm,
     ReportForm,
+    TimeCorrectionForm,
     TimeEntryForm,
     TimeInErrorForm,
 )
@@ -215,7 +216,9 @@ def _month(request) -> datetime.date:
         return timezone.localdate().replace(day=1)
 
 
-def _time_page(request, plan, *, form=None, error_form=None, status=200, notice="", month=None):
+def _time_page(
+    request, plan, *, form=None, error_form=None, correct_form=None, status=200, notice="", month=None
+):
     month = month or _month(request)
     months = ccm_selectors.patient_months([plan.patient_id], month)
     context = {
@@ -227,6 +230,7 @@ def _time_page(request, plan, *, form=None, error_form=None, status=200, notice=
         "form": form
         or TimeEntryForm(initial={"activity": request.GET.get("activity", "")}, auto_id="time-%s"),
         "error_form": error_form,
+        "correct_form": correct_form,
         "timer_started": _timer_started(request, plan),
         "notice": notice,
     }
@@ -303,6 +307,37 @@ def time_entry_error(request: HtmxHttpRequest, plan_id: uuid.UUID, entry_id: int
             return _time_page(request, plan, month=month, notice="Marked entered in error.")
     form.entry_id = entry.pk
     return _time_page(request, plan, error_form=form, status=422, month=month)
+
+
+@never_cache
+@require_POST
+def time_entry_correct(request: HtmxHttpRequest, plan_id: uuid.UUID, entry_id: int) -> HttpResponse:
+    """Correct an entry's minutes with a reason; history keeps the minutes before, who and why."""
+    plan = get_plan_for_user(request.user, plan_id)
+    entry = ccm_selectors.get_time_entry_for_user(request.user, entry_id, patient=plan.patient)
+    form = TimeCorrectionForm(request.POST)
+    month = entry.performed_on.replace(day=1)
+    if form.is_valid():
+        try:
+            ccm.correct_care_time(
+                entry=entry,
+                expected_version=form.cleaned_data["version"],
+                actor=request.user,
+                changes={"minutes": form.cleaned_data["minutes"]},
+                reason=form.cleaned_data["reason"],
+            )
+        except StaleVersionError:
+            return _time_page(
+                request, plan, status=409, month=month, notice="Someone changed this entry first."
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            if not request.htmx:
+                return redirect(f"{reverse('careplans:plan-time', args=[plan.pk])}?month={month:%Y-%m}")
+            return _time_page(request, plan, month=month, notice="Corrected.")
+    form.entry_id = entry.pk
+    return _time_page(request, plan, correct_form=form, status=422, month=month)
 
 
 def plan_url(plan: CarePlan) -> str:

@@ -307,3 +307,24 @@ def test_the_time_page_costs_the_same_queries_for_2_entries_as_for_20(client, nu
     for _ in range(18):
         ccm.log_care_time(patient=care_plan.patient, actor=physician, minutes=5, activity="review")
     assert count() == small
+
+
+def test_correcting_minutes_from_the_time_page_needs_a_reason_and_is_audited(
+    client, nurse, physician, care_plan
+):
+    enrol(care_plan.patient, actor=nurse, practitioner=physician)
+    entry = ccm.log_care_time(patient=care_plan.patient, actor=nurse, minutes=30, activity="phone")
+    client.force_login(nurse)
+    url = reverse("careplans:time-entry-correct", args=[care_plan.pk, entry.pk])
+    refused = client.post(url, {"version": "1", "minutes": "18", "reason": ""}, headers=HTMX)
+    assert refused.status_code == 422
+    assert 'value="18"' in refused.content.decode()
+    assert (
+        client.post(url, {"version": "0", "minutes": "18", "reason": "Typo"}, headers=HTMX).status_code == 409
+    )
+    assert (
+        client.post(url, {"version": "1", "minutes": "18", "reason": "Typo"}, headers=HTMX).status_code == 200
+    )
+    events = CareTimeEntry.pgh_event_model.objects.filter(pgh_obj_id=entry.pk).order_by("pgh_id")
+    assert [e.minutes for e in events] == [30, 18]
+    assert events.last().pgh_context.metadata["reason"] == "Typo"
