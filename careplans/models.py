@@ -947,6 +947,5 @@ class ReminderSweep(models.Model):
         return f"Reminders swept up to {self.swept_on} (run {self.runs})"
 
 
-
 # The chronic care management program's models live in their own module (careplans.ccm_models).
 from careplans.ccm_models import *  # noqa: E402, F403, I001
