@@ -302,4 +302,6 @@ class ReviewCorrectionAdmin(PatientDataAdmin):
         return False
 
 
+from careplans import ccm_admin  # noqa: E402, F401  (registers the care-management models)
+
 register_history_admins("careplans")

@@ -46,7 +46,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import models, transaction
 from django.utils import timezone
 
-from careplans import comments, reminders
+from careplans import ccm_demo, comments, reminders
 from careplans import services as plans
 from careplans.demo_partnering import add_experience_surveys, add_partnering
 from careplans.models import (
@@ -1660,6 +1660,7 @@ class _Builder:
         for number, spec in enumerate(PATIENTS, start=1):
             _PatientBuilder(self, spec, mrn=f"D{number:05d}").build()
         add_experience_surveys(self)
+        ccm_demo.seed_program(self, MAPLE)
 
     def build_users(self) -> None:
         password = make_password(DEMO_PASSWORD)  # hashed once: hashing is deliberately slow

@@ -1277,3 +1277,7 @@ class PlanActivity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan}: {self.summary}"
+
+
+# The chronic care management program's models live in their own module (careplans.ccm_models).
+from careplans.ccm_models import *  # noqa: E402, F403, I001

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from careplans import experience, measures, reminders, team_approach
 from careplans.activity import note_plan_activity
+from careplans.completeness import refuse_activation_if_incomplete
 from careplans.models import (
     ActionStep,
     CarePlan,
@@ -283,6 +284,8 @@ def change_plan_status(
     if status != CarePlan.Status.ACTIVE:
         reason = _require_reason(reason)
     locked = lock_at_version(plan, expected_version=expected_version)
+    if status == CarePlan.Status.ACTIVE:
+        refuse_activation_if_incomplete(locked)
     changes: dict[str, Any] = {"status": status, "status_reason": reason}
     if status == CarePlan.Status.ACTIVE and locked.next_review_due is None:
         changes["next_review_due"] = timezone.localdate() + locked.review_interval()

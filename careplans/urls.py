@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from careplans.views import (
+    ccm,
     comments,
     experience,
     goal_progress,
@@ -79,4 +80,20 @@ urlpatterns = [
     path("plans/<uuid:plan_id>/comments/", comments.thread, name="plan-comments"),
     path("plans/<uuid:plan_id>/comments/<int:comment_id>/retract/", comments.retract, name="comment-retract"),
     path("plans/<uuid:plan_id>/comments/<slug:kind>/<int:item_id>/", comments.thread, name="item-comments"),
+]
+
+# The chronic care management program (careplans.views.ccm).
+urlpatterns += [
+    path("ccm/", ccm.ccm_panel, name="ccm-panel"),
+    path("ccm/report/", ccm.ccm_report, name="ccm-report"),
+    path("plans/<uuid:plan_id>/program/", ccm.plan_program, name="plan-program"),
+    path("plans/<uuid:plan_id>/program/<int:enrolment_id>/end/", ccm.enrolment_end, name="enrolment-end"),
+    path("plans/<uuid:plan_id>/time/", ccm.plan_time, name="plan-time"),
+    path("plans/<uuid:plan_id>/time/timer/", ccm.plan_timer, name="plan-timer"),
+    path("plans/<uuid:plan_id>/time/<int:entry_id>/error/", ccm.time_entry_error, name="time-entry-error"),
+    path(
+        "plans/<uuid:plan_id>/time/<int:entry_id>/correct/", ccm.time_entry_correct, name="time-entry-correct"
+    ),
+    path("plans/<uuid:plan_id>/completeness/not-applicable/", ccm.element_not_applicable, name="element-na"),
+    path("plans/<uuid:plan_id>/completeness/copy-given/", ccm.copy_given, name="copy-given"),
 ]

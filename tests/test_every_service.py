@@ -11,8 +11,9 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
-from careplans import comments
+from careplans import ccm, comments
 from careplans import services as plans
 from careplans.models import PlanReview
 from patients import services as patients
@@ -28,7 +29,10 @@ TODAY = datetime.date.today()
 @pytest.fixture
 def world(care_plan, nurse, physician):
     """One record of each kind the services act on, all on the nurse's team."""
+    from tests.careplans.ccm_cast import enrol
+
     goal = factories.GoalFactory(plan=care_plan)
+    enrolment = enrol(care_plan.patient, actor=nurse, practitioner=physician)
     return {
         "plan": care_plan,
         "patient": care_plan.patient,
@@ -59,6 +63,16 @@ def world(care_plan, nurse, physician):
         "comment": comments.add_comment(plan=care_plan, actor=nurse, body="Call her Friday"),
         # Unread, so that the nurse opening the plan reads it: a change with history.
         "mention": comments.add_comment(plan=care_plan, actor=physician, body="@nina.nurse can you call?"),
+        "enrolment": enrolment,
+        "time": ccm.log_care_time(
+            patient=care_plan.patient,
+            actor=nurse,
+            minutes=20,
+            activity="phone",
+            performed_on=timezone.localdate(),
+        ),
+        "physician": physician,
+        "unenrolled": factories.PatientFactory(team=care_plan.patient.team),
     }
 
 
@@ -139,6 +153,32 @@ CALLS = {
     ),
     "retract_comment": lambda w, v: comments.retract_comment(comment=w["comment"], reason="Wrong plan", **v),
     "record_plan_visit": lambda w, v: comments.record_plan_visit(plan=w["plan"], **v),
+    "enrol_patient": lambda w, v: ccm.enrol_patient(
+        patient=w["unenrolled"],
+        program="pcm",
+        consent_method="written",
+        consent_obtained_by=w["physician"],
+        consent_obtained_at=datetime.datetime.now(datetime.UTC),
+        informed_cost_sharing=True,
+        informed_one_practitioner=True,
+        informed_right_to_stop=True,
+        billing_practitioner=w["physician"],
+        **v,
+    ),
+    "end_enrolment": lambda w, v: ccm.end_enrolment(enrolment=w["enrolment"], reason="Declined", **v),
+    "log_care_time": lambda w, v: ccm.log_care_time(
+        patient=w["patient"], minutes=5, activity="messaging", **v
+    ),
+    "correct_care_time": lambda w, v: ccm.correct_care_time(
+        entry=w["time"], changes={"minutes": 25}, reason="Typo", **v
+    ),
+    "mark_time_entry_in_error": lambda w, v: ccm.mark_time_entry_in_error(
+        entry=w["time"], reason="Wrong patient", **v
+    ),
+    "mark_element_not_applicable": lambda w, v: ccm.mark_element_not_applicable(
+        plan=w["plan"], element="community_services", reason="Declines", **v
+    ),
+    "record_plan_copy_given": lambda w, v: ccm.record_plan_copy_given(plan=w["plan"], how="paper", **v),
 }
 # Services that create records, or reopen ended ones (tested in their own files), take no version.
 CREATING = {
@@ -156,6 +196,10 @@ CREATING = {
     "record_improvement_goal",
     "add_comment",
     "record_plan_visit",
+    "enrol_patient",
+    "log_care_time",
+    "mark_element_not_applicable",
+    "record_plan_copy_given",
 }
 
 
@@ -166,11 +210,11 @@ def test_the_table_names_every_public_service():
 
     public = {
         name
-        for module in (careplan_services, comments, patients, teams)
+        for module in (careplan_services, comments, patients, teams, ccm)
         for name, fn in inspect.getmembers(module, inspect.isfunction)
         if fn.__module__ == module.__name__
         and not name.startswith("_")
-        and name not in {"editable_fields", "mentioned_usernames"}
+        and name not in {"editable_fields", "mentioned_usernames", "enrolment_on"}
     }
     # Own specs: reopen, and the services with no actor (a task; an anonymous patient with a survey link).
     untested_here = {"reopen_plan_item", "expire_information_releases", "submit_survey_response"}

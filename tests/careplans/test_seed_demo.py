@@ -32,6 +32,7 @@ from careplans.models import (
 from careplans.worklist import worklist_for
 from patients.models import Patient
 from teams.models import CareRole, Membership, Organization, Team, User
+from tests.careplans.ccm_cast import code_rules  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -322,3 +323,17 @@ def test_the_demo_has_team_comments_and_mentions_on_the_physicians_worklist(seed
     worklist = worklist_for(physician)
     assert worklist.mentions.total == CommentMention.objects.filter(mentioned=physician).count() >= 5
     assert worklist.changed_plans.total >= 5
+
+
+@pytest.mark.usefixtures("code_rules")
+def test_the_demo_enrols_patients_in_ccm_with_minutes_and_suggested_codes(seeded):
+    from careplans.ccm_models import CareTimeEntry, ProgramEnrolment
+    from careplans.ccm_selectors import patient_months
+
+    enrolments = list(ProgramEnrolment.objects.all())
+    assert len(enrolments) == 4
+    assert all(e.informed_cost_sharing and e.billing_practitioner.username == "physician" for e in enrolments)
+    last_month = min(e.started_on for e in enrolments)
+    months = patient_months([e.patient_id for e in enrolments], last_month)
+    assert CareTimeEntry.objects.filter(staff_type="non_clinical").exists()
+    assert {months[e.patient_id].suggestion.summary for e in enrolments} >= {"99490", "99487 + 99489"}
