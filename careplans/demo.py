@@ -1766,9 +1766,11 @@ class _PatientBuilder:
         self.add_releases_and_services()
         self.add_care_team()
         self.add_education()
+        # Priorities, decisions and measures come before the physician's sign-off, so only the
+        # keeper's later edits show as "changed since sign-off" in review mode.
+        self.b.item9_shown |= add_partnering(self, show_item9=not self.b.item9_shown)
         self.activate_and_review()
         self.change_after_sign_off()
-        self.b.item9_shown |= add_partnering(self, show_item9=not self.b.item9_shown)
         self.add_comments()
 
     def register(self) -> None:
