@@ -18,6 +18,7 @@ from careplans.models import (
     Goal,
     GoalMeasurement,
     PlanItem,
+    PlanPrintout,
     PlanReview,
 )
 from teams.models import User
@@ -103,3 +104,17 @@ def get_goal_measurement_for_user(
         return measurements.get(pk=measurement_id, goal__plan__in=plans_visible_to(user))
     except (GoalMeasurement.DoesNotExist, ValueError):
         raise Http404("No such measurement") from None
+
+
+def printouts_of(plan: CarePlan) -> QuerySet[PlanPrintout]:
+    """Every print of a plan the caller already may see, newest first."""
+    return plan.printouts.select_related("requested_by", "plan__patient")
+
+
+def get_printout_for_user(user: User, printout_id: int | str, *, plan_id: uuid.UUID | str) -> PlanPrintout:
+    try:
+        return PlanPrintout.objects.select_related("plan__patient", "requested_by").get(
+            pk=printout_id, plan_id=plan_id, plan__in=plans_visible_to(user)
+        )
+    except (PlanPrintout.DoesNotExist, ValueError):
+        raise Http404("No such printout") from None

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from careplans.views import goal_progress, goals, history, notifications, plan_details, related_people
+from careplans.views import (
+    goal_progress,
+    goals,
+    history,
+    notifications,
+    plan_details,
+    printouts,
+    related_people,
+)
 from careplans.views import plan as views
 
 app_name = "careplans"
@@ -23,6 +31,13 @@ urlpatterns = [
     path("account/notifications/", notifications.notification_preferences, name="notification-preferences"),
     path("plans/<uuid:plan_id>/", views.plan_detail, name="plan-detail"),
     path("plans/<uuid:plan_id>/history/", history.plan_history, name="plan-history"),
+    path("plans/<uuid:plan_id>/print/", printouts.plan_print, name="plan-print"),
+    path("plans/<uuid:plan_id>/print/<int:printout_id>/", printouts.printout_status, name="printout-status"),
+    path(
+        "plans/<uuid:plan_id>/print/<int:printout_id>/download/",
+        printouts.printout_download,
+        name="printout-download",
+    ),
     path("plans/<uuid:plan_id>/status/", plan_details.plan_status, name="plan-status"),
     path("plans/<uuid:plan_id>/parts/<slug:part>/", plan_details.plan_part, name="plan-part"),
     path("plans/<uuid:plan_id>/parts/<slug:part>/edit/", plan_details.plan_part_edit, name="plan-part-edit"),
