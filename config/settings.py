@@ -140,6 +140,7 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
 TIME_ZONE = env_str("TIME_ZONE", "America/New_York")
 USE_I18N = True
+LOCALE_PATHS = [BASE_DIR / "locale"]  # the printed plan's translations; the compiled .mo files are committed
 USE_TZ = True
 
 STATIC_URL = "static/"
