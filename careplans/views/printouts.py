@@ -78,4 +78,6 @@ def printout_download(request: HtmxHttpRequest, plan_id: uuid.UUID, printout_id:
     if not printout.is_ready:
         raise Http404("This printout is not ready")
     name = f"care-plan-{printout.plan.patient.family_name.lower()}-v{printout.plan_version}.pdf"
-    return FileResponse(printout.file.open("rb"), content_type="application/pdf", filename=name)
+    return FileResponse(
+        printout.file.open("rb"), content_type="application/pdf", as_attachment=True, filename=name
+    )
