@@ -22,7 +22,7 @@ RUN pip install -r requirements.txt
 COPY --chown=careweave:careweave . .
 USER careweave
 # Writable state for beat (a volume in docker-compose.yml takes this directory's owner).
-RUN mkdir -p var/beat
+RUN mkdir -p var/beat var/media
 
 # Settings need a secret and a database URL to import; neither is used by collectstatic. The dummy
 # DATABASE_URL also keeps the settings from starting the embedded PostgreSQL used in development.

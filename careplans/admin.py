@@ -23,6 +23,7 @@ from careplans.models import (
     Medication,
     Notification,
     PlanActivity,
+    PlanPrintout,
     PlanReview,
     PlanVersion,
     PlanVisit,
@@ -265,6 +266,33 @@ class PlanVisitAdmin(PatientDataAdmin):
     list_display = ("plan", "user", "last_seen_at")
     list_select_related = ("plan__patient", "user")
     raw_id_fields = ("plan", "user")
+
+
+@admin.register(PlanPrintout)
+class PlanPrintoutAdmin(PatientDataAdmin):
+    """Every print of a plan: who, when, which version, for whom, how delivered. Made on the print page."""
+
+    list_display = (
+        "created_at",
+        "plan",
+        "document",
+        "plan_version",
+        "language",
+        "recipient",
+        "delivery",
+        "status",
+    )
+    list_filter = ("document", "status", "language", "include_part2", "delivery")
+    list_select_related = ("plan__patient", "requested_by")
+    search_fields = ("recipient_name", *PATIENT_SEARCH)
+    raw_id_fields = ("plan", "requested_by")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(ReminderSweep, ReminderRecheck)

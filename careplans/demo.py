@@ -2188,6 +2188,16 @@ class _PatientBuilder:
                 status="on_hold",
                 reason=spec.on_hold,
             )
+        if spec.language == Language.SPANISH:
+            # The patient took home a printed plan in their language and print size (made after the commit).
+            plan = CarePlan.objects.get(pk=plan.pk)
+            language = spec.language if spec.language in (Language.ENGLISH, Language.SPANISH) else "en"
+            self.b.run(
+                self.keeper,
+                plans.request_printout,
+                plan=plan,
+                values={"language": language, "large_print": spec.large_print, "delivery": "handed_over"},
+            )
 
     # ---- team comments
 

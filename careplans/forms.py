@@ -20,7 +20,16 @@ from django.db.models import Q
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 
-from careplans.models import CarePlan, Comment, Goal, GoalMeasurement, InformationRelease, PlanItem, Problem
+from careplans.models import (
+    CarePlan,
+    Comment,
+    Goal,
+    GoalMeasurement,
+    InformationRelease,
+    PlanItem,
+    PlanPrintout,
+    Problem,
+)
 from careplans.services import PERSON_FIELDS, editable_fields
 from patients.models import RelatedPerson
 from patients.services import RELATED_PERSON_EDITABLE
@@ -499,3 +508,36 @@ class RetractCommentForm(forms.Form):
         max_length=300,
         help_text="The text is hidden from everyone; the team sees that you retracted it, and why.",
     )
+
+
+class PrintoutForm(forms.Form):
+    """Options for printing the plan. Part 2 information needs a tick that confirms it, and a reason."""
+
+    document = forms.ChoiceField(choices=PlanPrintout.Document.choices, widget=forms.RadioSelect)
+    language = forms.ChoiceField(choices=PlanPrintout._meta.get_field("language").choices)
+    large_print = forms.BooleanField(required=False, label="Large print (18 pt)")
+    recipient = forms.ChoiceField(choices=PlanPrintout.Recipient.choices, label="Who gets this copy")
+    recipient_name = forms.CharField(
+        max_length=200, required=False, label="Name of the person or office (if not the patient)"
+    )
+    delivery = forms.ChoiceField(choices=PlanPrintout.Delivery.choices, label="How it is delivered")
+    include_part2 = forms.BooleanField(
+        required=False,
+        label="Include substance-use disorder information (42 CFR Part 2)",
+        help_text="Left out unless you tick this.",
+    )
+    confirm_part2 = forms.BooleanField(
+        required=False,
+        label="I confirm the patient's consent allows this, or the copy is for the patient",
+    )
+    part2_reason = forms.CharField(max_length=300, required=False, label="Why Part 2 information is included")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("include_part2") and not cleaned.get("confirm_part2"):
+            self.add_error("confirm_part2", "Confirm before including Part 2 information.")
+        return cleaned
+
+    def values(self) -> dict[str, Any]:
+        """The options as the service takes them."""
+        return {k: v for k, v in self.cleaned_data.items() if k != "confirm_part2"}

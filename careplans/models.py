@@ -1279,5 +1279,77 @@ class PlanActivity(models.Model):
         return f"{self.plan}: {self.summary}"
 
 
+@tracked
+class PlanPrintout(VersionedRecord):
+    """One print of the plan for the patient (or someone else), or a visit summary for the chart.
+
+    Every print is recorded: who asked, when, which plan version, for whom and how it was delivered.
+    The PDF is rendered by a Celery task; printouts whose content is the same share one stored file.
+    """
+
+    class Document(models.TextChoices):
+        PATIENT_PLAN = "patient_plan", "The patient's plan"
+        VISIT_SUMMARY = "visit_summary", "Visit summary for the chart"
+
+    class Recipient(models.TextChoices):
+        PATIENT = "patient", "The patient"
+        OTHER = "other", "Someone else"
+
+    class Delivery(models.TextChoices):
+        PRINTED = "printed", "Printed"
+        HANDED_OVER = "handed_over", "Handed over in person"
+        MAILED = "mailed", "Mailed"
+        PORTAL = "portal", "Sent through the patient portal"
+        CHART = "chart", "Filed in the chart"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Being made"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="printouts")
+    # Until plans have signed versions, the plan's own `version`; later it can name a signed version.
+    plan_version = models.PositiveIntegerField()
+    document = models.CharField(max_length=20, choices=Document.choices, default=Document.PATIENT_PLAN)
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
+    large_print = models.BooleanField(default=False)
+    include_part2 = models.BooleanField("include 42 CFR Part 2 information", default=False)
+    part2_reason = models.CharField(max_length=300, blank=True)
+    recipient = models.CharField(max_length=10, choices=Recipient.choices, default=Recipient.PATIENT)
+    recipient_name = models.CharField(max_length=200, blank=True)
+    delivery = models.CharField(max_length=12, choices=Delivery.choices, default=Delivery.PRINTED)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    failure = models.CharField(max_length=300, blank=True)
+    file = models.FileField(upload_to="printouts/", blank=True)
+    # A hash of the rendered document: a print with the same content reuses the stored file.
+    cache_key = models.CharField(max_length=64, blank=True, db_index=True)
+    page_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_document_display()} v{self.plan_version} ({self.language})"
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == self.Status.READY and bool(self.file)
+
+    @property
+    def recipient_label(self) -> str:
+        return self.recipient_name if self.recipient == self.Recipient.OTHER else str(self.plan.patient)
+
+    def clean(self) -> None:
+        errors = {}
+        if self.recipient == self.Recipient.OTHER and not self.recipient_name.strip():
+            errors["recipient_name"] = "Give the name of the person or office who gets this copy."
+        if self.include_part2 and not self.part2_reason.strip():
+            errors["part2_reason"] = "Say why this copy includes substance-use disorder information."
+        if errors:
+            raise ValidationError(errors)
+
+
 # The chronic care management program's models live in their own module (careplans.ccm_models).
 from careplans.ccm_models import *  # noqa: E402, F403, I001

@@ -21,6 +21,7 @@ from careplans.models import (
     GoalMeasurement,
     InstrumentResponse,
     PlanItem,
+    PlanPrintout,
     PlanReview,
     SharedDecision,
 )
@@ -142,3 +143,17 @@ def get_comment_for_user(user: User, comment_id: int | str, *, plan_id: uuid.UUI
         )
     except (Comment.DoesNotExist, ValueError):
         raise Http404("No such comment") from None
+
+
+def printouts_of(plan: CarePlan) -> QuerySet[PlanPrintout]:
+    """Every print of a plan the caller already may see, newest first."""
+    return plan.printouts.select_related("requested_by", "plan__patient")
+
+
+def get_printout_for_user(user: User, printout_id: int | str, *, plan_id: uuid.UUID | str) -> PlanPrintout:
+    try:
+        return PlanPrintout.objects.select_related("plan__patient", "requested_by").get(
+            pk=printout_id, plan_id=plan_id, plan__in=plans_visible_to(user)
+        )
+    except (PlanPrintout.DoesNotExist, ValueError):
+        raise Http404("No such printout") from None

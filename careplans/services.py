@@ -35,6 +35,7 @@ from careplans.models import (
     InformationRelease,
     InstrumentResponse,
     PlanItem,
+    PlanPrintout,
     PlanReview,
     PlanVersion,
     Problem,
@@ -624,4 +625,66 @@ def record_improvement_goal(*, team: Team, actor: User, month: datetime.date, go
             ImprovementGoal,
             actor=actor,
             values={"team": team, "month": experience.first_of_month(month), "goal": goal.strip()},
+        )
+
+
+@transaction.atomic
+def request_printout(*, plan: CarePlan, actor: User, values: Mapping[str, Any]) -> PlanPrintout:
+    """Record a print of `plan` (who, for whom, how delivered) and make its PDF after the commit.
+
+    `values` are the options: document, language, large_print, include_part2 (with
+    part2_reason), recipient, recipient_name, delivery.
+    """
+    from careplans import tasks
+
+    _require_member(actor, plan)
+    values = {**values, "plan": plan, "plan_version": plan.version, "requested_by": actor}
+    with history_context(actor=actor, reason=values.get("part2_reason", "")):
+        printout = create_record(PlanPrintout, actor=actor, values=values)
+    tasks.render_printout.delay_on_commit(printout.pk)
+    return printout
+
+
+@transaction.atomic
+def store_printout(*, printout_id: int) -> PlanPrintout | None:
+    """Render a queued printout and store its PDF; a printout with the same content reuses the file.
+
+    Idempotent: a printout that is already ready is left alone, so running it twice stores once.
+    Returns None when the printout is gone.
+    """
+    from django.core.files.base import ContentFile
+
+    from careplans import pdf
+    from careplans.selectors import get_plan_with_sections
+
+    printout = PlanPrintout.objects.select_for_update().filter(pk=printout_id).first()
+    if printout is None or printout.status == PlanPrintout.Status.READY:
+        return printout
+    plan = get_plan_with_sections(printout.requested_by, printout.plan_id)
+    html = pdf.printout_html(plan, pdf.Options.of(printout))
+    key = pdf.cache_key(html)
+    same = (
+        PlanPrintout.objects.filter(cache_key=key, status=PlanPrintout.Status.READY).exclude(file="").first()
+    )
+    with history_context(actor=None, reason="PDF made"):
+        if same is not None:
+            printout.file.name = same.file.name
+            printout.page_count = same.page_count
+        else:
+            data, printout.page_count = pdf.render_pdf(html)
+            printout.file.save(f"{key}.pdf", ContentFile(data), save=False)
+        printout.cache_key = key
+        printout.status = PlanPrintout.Status.READY
+        printout.rendered_at = timezone.now()
+        printout.version += 1
+        printout.save()
+    return printout
+
+
+@transaction.atomic
+def fail_printout(*, printout_id: int, failure: str) -> None:
+    """Mark a printout whose PDF could not be made, so the page stops waiting and says so."""
+    with history_context(actor=None, reason="PDF failed"):
+        PlanPrintout.objects.filter(pk=printout_id, status=PlanPrintout.Status.QUEUED).update(
+            status=PlanPrintout.Status.FAILED, failure=failure[:300], version=F("version") + 1
         )

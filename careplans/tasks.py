@@ -36,3 +36,14 @@ def send_digest(self, digest_id: int) -> str:
             reminders.give_up_on_digest(digest_id=digest_id, error=error)
             raise
         raise self.retry(exc=error, countdown=min(30 * 2**self.request.retries, 3600)) from error
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def render_printout(printout_id: int) -> str | None:
+    """Make a printout's PDF. Safe to run twice: a ready printout is left alone."""
+    try:
+        printout = services.store_printout(printout_id=printout_id)
+    except Exception as exc:
+        services.fail_printout(printout_id=printout_id, failure=f"{type(exc).__name__}: {exc}")
+        raise
+    return printout.status if printout else None

@@ -141,6 +141,7 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
 TIME_ZONE = env_str("TIME_ZONE", "America/New_York")
 USE_I18N = True
+LOCALE_PATHS = [BASE_DIR / "locale"]  # the printed plan's translations; the compiled .mo files are committed
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -155,6 +156,22 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# Stored printouts (PDFs of care plans). Local files by default, outside the static files and never
+# served directly: the download view checks who asks. An S3-compatible bucket when one is named;
+# boto3 reads AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment itself.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("AWS_S3_REGION_NAME") or None,
+            "default_acl": None,
+            "file_overwrite": False,
+        },
+    }
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 15 * 60)
 SESSION_SAVE_EVERY_REQUEST = True

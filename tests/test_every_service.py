@@ -179,6 +179,9 @@ CALLS = {
         plan=w["plan"], element="community_services", reason="Declines", **v
     ),
     "record_plan_copy_given": lambda w, v: ccm.record_plan_copy_given(plan=w["plan"], how="paper", **v),
+    "request_printout": lambda w, v: plans.request_printout(
+        plan=w["plan"], values={"language": "es", "delivery": "mailed"}, **v
+    ),
 }
 # Services that create records, or reopen ended ones (tested in their own files), take no version.
 CREATING = {
@@ -200,6 +203,7 @@ CREATING = {
     "log_care_time",
     "mark_element_not_applicable",
     "record_plan_copy_given",
+    "request_printout",
 }
 
 
@@ -218,6 +222,8 @@ def test_the_table_names_every_public_service():
     }
     # Own specs: reopen, and the services with no actor (a task; an anonymous patient with a survey link).
     untested_here = {"reopen_plan_item", "expire_information_releases", "submit_survey_response"}
+    # Called by the printout task, with no actor: tests/careplans/test_printouts.py.
+    untested_here |= {"store_printout", "fail_printout"}
     # A person's own API tokens belong to no team and have no version: tests/api/test_api_tokens.py.
     untested_here |= {"hash_api_token", "create_api_token", "revoke_api_token"}
     assert public - untested_here == set(CALLS)
