@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from careplans import services
 from careplans.forms import add_service_errors
@@ -34,6 +34,7 @@ from careplans.models import (
 from careplans.selectors import get_plan_for_user
 from careplans.snapshots import build_snapshot, diff_snapshots
 from careplans.views.plan import HtmxHttpRequest
+from teams.records import StaleVersionError
 
 TODAY = "today"
 SECTION_TITLES = {kind: model.SECTION for kind, model in PLAN_ITEM_MODELS.items()}
@@ -49,6 +50,20 @@ class SignOffForm(forms.Form):
     )
     summary = forms.CharField(label="Summary", widget=forms.Textarea(attrs={"rows": 3}))
     decisions = forms.CharField(label="Decisions", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class NextReviewForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    next_review_due = forms.DateField(label="Next review on", widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label="Why this date", max_length=200)
+
+
+class CorrectionForm(forms.Form):
+    note = forms.CharField(
+        label="Correcting note",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The sign-off stays as it was; this note is shown with it.",
+    )
 
 
 def _goals(plan: CarePlan) -> list[Goal]:
@@ -86,6 +101,40 @@ def plan_review(request: HtmxHttpRequest, plan_id: uuid.UUID) -> HttpResponse:
                 add_service_errors(form, error)
         else:
             return redirect(reverse("careplans:plan-review", args=[plan.pk]) + "?signed=1")
+    return _review_page(request, plan, form=form)
+
+
+@never_cache
+@require_POST
+def plan_next_review(request: HtmxHttpRequest, plan_id: uuid.UUID) -> HttpResponse:
+    """Set the next review date by hand, with a reason; a refused date comes back on the review page (422)."""
+    plan = get_plan_for_user(request.user, plan_id)
+    next_form = NextReviewForm(request.POST)
+    if next_form.is_valid():
+        try:
+            services.set_next_review_date(
+                plan=plan,
+                expected_version=next_form.cleaned_data["version"],
+                actor=request.user,
+                next_review_due=next_form.cleaned_data["next_review_due"],
+                reason=next_form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            add_service_errors(next_form, error)
+        except StaleVersionError:
+            plan.refresh_from_db()
+            next_form.add_error(
+                None, "Someone changed this plan meanwhile: check the date shown and try again."
+            )
+            next_form.data = {**next_form.data.dict(), "version": str(plan.version)}
+        else:
+            return redirect(reverse("careplans:plan-review", args=[plan.pk]) + "?rescheduled=1")
+    return _review_page(request, plan, form=SignOffForm(), next_form=next_form)
+
+
+def _review_page(
+    request: HtmxHttpRequest, plan: CarePlan, *, form: SignOffForm, next_form: NextReviewForm | None = None
+) -> HttpResponse:
     last = PlanVersion.objects.filter(plan=plan).select_related("signed_by").first()
     today = timezone.localdate()
     diff = diff_snapshots(last.snapshot if last else None, build_snapshot(plan))
@@ -100,9 +149,12 @@ def plan_review(request: HtmxHttpRequest, plan_id: uuid.UUID) -> HttpResponse:
         .exclude(status__in=ActionStep.END_STATUSES)
         .order_by("due_date", "pk"),
         "form": form,
+        "next_form": next_form or NextReviewForm(initial={"version": plan.version}),
         "signed": request.GET.get("signed") == "1",
+        "rescheduled": request.GET.get("rescheduled") == "1",
     }
-    return render(request, "careplans/plan_review.html", context, status=422 if form.errors else 200)
+    failed = form.errors or (next_form is not None and next_form.errors)
+    return render(request, "careplans/plan_review.html", context, status=422 if failed else 200)
 
 
 def _snapshot(plan: CarePlan, which: str) -> tuple[str, dict[str, Any]]:
@@ -137,12 +189,40 @@ def plan_versions(request: HtmxHttpRequest, plan_id: uuid.UUID) -> HttpResponse:
 @never_cache
 @require_GET
 def plan_version(request: HtmxHttpRequest, plan_id: uuid.UUID, number: int) -> HttpResponse:
-    """One signed version, read-only: every section as it stood at sign-off."""
+    """One signed version, read-only: every section as it stood at sign-off, and its correcting notes."""
     plan = get_plan_for_user(request.user, plan_id)
+    return _version_page(request, plan, _version_of(plan, number), CorrectionForm())
+
+
+@never_cache
+@require_POST
+def review_correction(request: HtmxHttpRequest, plan_id: uuid.UUID, number: int) -> HttpResponse:
+    """Append a correcting note to a signed version's review; the sign-off itself never changes."""
+    plan = get_plan_for_user(request.user, plan_id)
+    version = _version_of(plan, number)
+    form = CorrectionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_review_correction(
+                review=version.review, actor=request.user, note=form.cleaned_data["note"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return redirect("careplans:plan-version", plan.pk, number)
+    return _version_page(request, plan, version, form)
+
+
+def _version_of(plan: CarePlan, number: int) -> PlanVersion:
     try:
-        version = PlanVersion.objects.select_related("signed_by", "review").get(plan=plan, number=number)
+        return PlanVersion.objects.select_related("signed_by", "review").get(plan=plan, number=number)
     except PlanVersion.DoesNotExist:
         raise Http404("No such version") from None
+
+
+def _version_page(
+    request: HtmxHttpRequest, plan: CarePlan, version: PlanVersion, correction_form: CorrectionForm
+) -> HttpResponse:
     sections = [
         (
             SECTION_TITLES[kind],
@@ -153,5 +233,14 @@ def plan_version(request: HtmxHttpRequest, plan_id: uuid.UUID, number: int) -> H
         )
         for kind in PLAN_ITEM_MODELS
     ]
-    context = {"plan": plan, "patient": plan.patient, "version": version, "sections": sections}
-    return render(request, "careplans/plan_version.html", context)
+    context = {
+        "plan": plan,
+        "patient": plan.patient,
+        "version": version,
+        "sections": sections,
+        "corrections": version.review.corrections.select_related("author").order_by("created_at"),
+        "correction_form": correction_form,
+    }
+    return render(
+        request, "careplans/plan_version.html", context, status=422 if correction_form.errors else 200
+    )

@@ -180,3 +180,83 @@ def test_the_team_view_takes_the_same_number_of_queries_however_many_reviews_are
 
 
 TEAM_QUERIES = 9
+
+
+def next_review_url(plan):
+    return reverse("careplans:plan-next-review", args=[plan.pk])
+
+
+def test_the_next_review_date_is_set_by_hand_with_a_reason(client, care_plan, nurse):
+    client.force_login(nurse)
+    soon = timezone.localdate() + datetime.timedelta(days=10)
+
+    response = client.post(
+        next_review_url(care_plan),
+        {
+            "version": care_plan.version,
+            "next_review_due": soon.isoformat(),
+            "reason": "Discharged from hospital",
+        },
+        follow=True,
+    )
+
+    assert f"The next review is now due {soon:%-d %b %Y}." in response.content.decode()
+    care_plan.refresh_from_db()
+    assert (care_plan.next_review_due, care_plan.next_review_reason) == (soon, "Discharged from hospital")
+
+
+def test_a_date_without_a_reason_or_in_the_past_answers_422_and_keeps_what_was_typed(
+    client, care_plan, nurse
+):
+    client.force_login(nurse)
+    past = timezone.localdate() - datetime.timedelta(days=1)
+
+    no_reason = client.post(
+        next_review_url(care_plan), {"version": care_plan.version, "next_review_due": past}
+    )
+    in_past = client.post(
+        next_review_url(care_plan), {"version": care_plan.version, "next_review_due": past, "reason": "Oops"}
+    )
+
+    assert no_reason.status_code == in_past.status_code == 422
+    assert "This field is required." in no_reason.content.decode()
+    assert "Choose today or a later date." in in_past.content.decode()
+    assert 'value="Oops"' in in_past.content.decode()
+    care_plan.refresh_from_db()
+    assert care_plan.next_review_reason == ""
+
+
+def test_a_stale_date_change_is_refused_and_changes_nothing(client, care_plan, nurse):
+    client.force_login(nurse)
+    soon = timezone.localdate() + datetime.timedelta(days=10)
+
+    response = client.post(
+        next_review_url(care_plan),
+        {"version": care_plan.version - 1 or 99, "next_review_due": soon.isoformat(), "reason": "Later"},
+    )
+
+    assert response.status_code == 422
+    assert "Someone changed this plan meanwhile" in response.content.decode()
+    care_plan.refresh_from_db()
+    assert care_plan.next_review_due != soon
+
+
+def test_a_signed_version_takes_a_correcting_note_and_stays_as_signed(client, care_plan, physician, nurse):
+    sign(care_plan, physician)
+    version = PlanVersion.objects.get(plan=care_plan)
+    url = reverse("careplans:review-correction", args=[care_plan.pk, 1])
+    client.force_login(nurse)
+
+    empty = client.post(url, {"note": ""})
+    response = client.post(url, {"note": "The visit was by video."}, follow=True)
+
+    assert empty.status_code == 422
+    page = response.content.decode()
+    assert "The visit was by video." in page and "Correction" in page and "Nina Nurse" in page
+    assert PlanVersion.objects.get(pk=version.pk).snapshot == version.snapshot
+
+
+@pytest.mark.parametrize("name", ["plan-next-review"])
+def test_an_outsider_cannot_set_the_date(client, care_plan, outsider, name):
+    client.force_login(outsider)
+    assert client.post(reverse(f"careplans:{name}", args=[care_plan.pk]), {}).status_code == 404
