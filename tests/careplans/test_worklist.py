@@ -101,7 +101,7 @@ def test_a_patient_who_left_the_panel_drops_off_the_worklist(nurse, team):
     factories.CommunityServiceFactory(plan=plan, status="referred")
     Patient.objects.filter(pk=plan.patient_id).update(status=Patient.Status.TRANSFERRED)
     worklist = worklist_for(nurse)
-    assert [section.total for section in sections_of(worklist)] == [0, 0, 0, 0]
+    assert [section.count_label for section in sections_of(worklist)] == ["0"] * 4
 
 
 # Action steps assigned to me
@@ -142,7 +142,7 @@ def test_items_on_a_closed_plan_are_not_listed(nurse, team, status):
     stale_goal(plan)
     factories.CommunityServiceFactory(plan=plan, status="referred")
     worklist = worklist_for(nurse)
-    assert [section.total for section in sections_of(worklist)] == [0, 0, 0, 0]
+    assert [section.count_label for section in sections_of(worklist)] == ["0"] * 4
 
 
 # Goals off track
@@ -280,15 +280,34 @@ def test_empty_sections_say_so(client, nurse, care_plan):
     assertContains(response, "No referrals are waiting on a next step.")
 
 
-def test_a_long_section_shows_the_most_urgent_rows_and_the_total(client, nurse, care_plan):
+def test_a_long_section_shows_the_most_urgent_rows_and_says_there_are_more_without_counting(
+    client, nurse, care_plan
+):
     for n in range(22):
         step_for(nurse, care_plan, description=f"Step number {n}", due_date=days(n - 5))
     client.force_login(nurse)
     response = client.get(reverse("home"))
-    assertContains(response, "Showing the 20 most urgent of 22.")
+    assertContains(response, "Showing the 20 most urgent; there are more.")
+    assertContains(response, '<h2 id="my-action-steps-heading">Your action steps <span class="badge">20+</span></h2>')
     assertContains(response, "Step number 0<")
     assertNotContains(response, "Step number 21<")
-    assert response.context["worklist"].action_steps.total == 22
+    assert response.context["worklist"].action_steps.count_label == "20+"
+
+
+def test_a_section_that_fits_shows_its_exact_number_and_no_note(client, nurse, care_plan):
+    for n in range(20):
+        step_for(nurse, care_plan, description=f"Step number {n}", due_date=days(n - 5))
+    client.force_login(nurse)
+    response = client.get(reverse("home"))
+    assertContains(response, '<h2 id="my-action-steps-heading">Your action steps <span class="badge">20</span></h2>')
+    assertNotContains(response, "there are more")
+    assert response.context["worklist"].action_steps.more is False
+
+
+def test_each_worklist_section_is_one_query(nurse, care_plan, django_assert_num_queries):
+    step_for(nurse, care_plan, description="Phone the pharmacy", due_date=days(1))
+    with django_assert_num_queries(6):  # one per section; the user's teams are a subquery of each
+        worklist_for(nurse)
 
 
 def test_a_section_can_be_rendered_on_its_own(nurse, care_plan, rf):
@@ -313,13 +332,13 @@ def test_the_home_page_costs_the_same_queries_for_2_patients_as_for_30(client, n
 
     with CaptureQueriesContext(connection) as small:
         response = client.get(reverse("home"))
-    assert [section.total for section in sections_of(response.context["worklist"])] == [2, 2, 2, 2]
+    assert [section.count_label for section in sections_of(response.context["worklist"])] == ["2"] * 4
 
     for n in range(28):
         give_a_patient_one_of_everything(team, nurse, f"Large{n}")
     with CaptureQueriesContext(connection) as large:
         response = client.get(reverse("home"))
-    assert [section.total for section in sections_of(response.context["worklist"])] == [30, 30, 30, 30]
+    assert [section.count_label for section in sections_of(response.context["worklist"])] == ["20+"] * 4
 
     assert len(large) == len(small), [query["sql"] for query in large.captured_queries]
 
@@ -342,7 +361,7 @@ def test_the_outsider_sees_none_of_our_patients_on_the_worklist(client, outsider
     give_a_patient_one_of_everything(team, outsider, "Lovelace")  # even a step assigned to her by mistake
     client.force_login(outsider)
     response = client.get(reverse("home"))
-    assert [section.total for section in sections_of(response.context["worklist"])] == [0, 0, 0, 0]
+    assert [section.count_label for section in sections_of(response.context["worklist"])] == ["0"] * 4
     assertNotContains(response, "Lovelace")
 
 
