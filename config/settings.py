@@ -122,6 +122,9 @@ if not DATABASE_URL:
 
     DATABASE_URL = embedded_database_url(BASE_DIR)
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 60))}
+# No JIT compilation: web pages run short queries, and PostgreSQL's JIT (triggered by cost estimates over
+# large tables) spent 4.2 s compiling one home-page query at 100,000 patients (docs/benchmarks.md).
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

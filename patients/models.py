@@ -71,7 +71,14 @@ class Patient(VersionedRecord):
         indexes = [
             models.Index(fields=["team", "family_name", "given_name"], name="patient_panel"),
             models.Index(fields=["date_of_birth"], name="patient_dob"),
-            models.Index(Upper("mrn"), name="patient_mrn_upper"),
+            # A prefix of the MRN in any case: LIKE 'SC00012%' on upper(mrn) (also serves equality).
+            models.Index(OpClass(Upper("mrn"), name="text_pattern_ops"), name="patient_mrn_prefix"),
+            # The home page's patient list for someone on many teams: the first 100 active patients by name.
+            models.Index(
+                fields=["family_name", "given_name"],
+                condition=models.Q(status="active"),
+                name="patient_active_by_name",
+            ),
             GinIndex(
                 OpClass(Lower("family_name"), name="gin_trgm_ops"),
                 OpClass(Lower("given_name"), name="gin_trgm_ops"),

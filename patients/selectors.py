@@ -41,15 +41,25 @@ def get_related_person_for_user(
         raise Http404("No such person") from None
 
 
-def panel_for(user: User, *, query: str = "") -> QuerySet[Patient]:
-    """The user's active patients with their plans, for lists; `query` matches name, MRN or date of birth."""
-    patients = (
-        patients_visible_to(user)
-        .filter(status=Patient.Status.ACTIVE)
-        .select_related("team", "care_plan")
-        .order_by("family_name", "given_name")
-    )
+def panel_for(user: User, *, query: str = "", limit: int | None = None) -> QuerySet[Patient]:
+    """The user's active patients with their plans, for lists; `query` matches name, MRN or date of birth.
+
+    With `limit`, the patients are ranked and cut to `limit` on the patient table alone (through its
+    indexes), and only those few are joined to their team and plan: a search matching thousands of
+    patients no longer joins thousands of plans to show a hundred.
+    """
     query = query.strip()
+    matches = _ranked(_matching(patients_visible_to(user).filter(status=Patient.Status.ACTIVE), query), query)
+    if limit is not None:
+        matches = _ranked(Patient.objects.filter(pk__in=matches.values("pk")[:limit]), query)
+    return matches.select_related("team", "care_plan")
+
+
+def _is_mrn(query: str) -> bool:
+    return bool(re.fullmatch(r"[A-Za-z]*[-\s]?\d[\w-]*", query))
+
+
+def _matching(patients: QuerySet[Patient], query: str) -> QuerySet[Patient]:
     if not query:
         return patients
     try:
@@ -58,22 +68,30 @@ def panel_for(user: User, *, query: str = "") -> QuerySet[Patient]:
         born = None
     if born:
         return patients.filter(date_of_birth=born)
-    if re.fullmatch(r"[A-Za-z]*\d[\w-]*", query):
-        # Upper(mrn) is indexed (patient_mrn_upper), so this is an index lookup, not a scan.
-        return patients.alias(mrn_upper=Upper("mrn")).filter(mrn_upper=query.upper())
+    if _is_mrn(query):
+        # A prefix of the MRN, any case: upper(mrn) has a text_pattern_ops index (patient_mrn_prefix), so
+        # LIKE 'SC00012%' is an index range scan, not a scan of the table.
+        return patients.alias(mrn_upper=Upper("mrn")).filter(mrn_upper__startswith=query.upper())
     term = query.lower()
     # Filter on the same lower(...) expressions the trigram index (patient_name_trgm) is built on.
-    return (
-        patients.alias(
-            family=Lower("family_name"), given=Lower("given_name"), preferred=Lower("preferred_name")
-        )
-        .filter(
-            Q(family__trigram_word_similar=term)
-            | Q(given__trigram_word_similar=term)
-            | Q(preferred__trigram_word_similar=term)
-            | Q(family__contains=term)
-            | Q(given__contains=term)
-        )
-        .annotate(similarity=TrigramWordSimilarity(term, Lower("family_name")))
-        .order_by("-similarity", "family_name", "given_name")
+    return patients.alias(
+        family=Lower("family_name"), given=Lower("given_name"), preferred=Lower("preferred_name")
+    ).filter(
+        Q(family__trigram_word_similar=term)
+        | Q(given__trigram_word_similar=term)
+        | Q(preferred__trigram_word_similar=term)
+        | Q(family__contains=term)
+        | Q(given__contains=term)
     )
+
+
+def _ranked(patients: QuerySet[Patient], query: str) -> QuerySet[Patient]:
+    """Best name match first for a name search, else by name (patient_active_by_name walks that order)."""
+    if query and not _is_mrn(query):
+        try:
+            datetime.date.fromisoformat(query)
+        except ValueError:
+            return patients.annotate(
+                similarity=TrigramWordSimilarity(query.lower(), Lower("family_name"))
+            ).order_by("-similarity", "family_name", "given_name")
+    return patients.order_by("family_name", "given_name")

@@ -19,7 +19,7 @@ class HtmxHttpRequest(HttpRequest):
 def patient_list(request: HtmxHttpRequest) -> HttpResponse:
     """The home page: the signed-in user's worklist and patients; an HTMX search gets only the table rows."""
     query = request.GET.get("q", "").strip()
-    patients = list(panel_for(request.user, query=query)[: ROW_LIMIT + 1])
+    patients = list(panel_for(request.user, query=query, limit=ROW_LIMIT + 1))
     context = {
         "query": query,
         "patients": patients[:ROW_LIMIT],

@@ -288,7 +288,9 @@ def test_a_long_section_shows_the_most_urgent_rows_and_says_there_are_more_witho
     client.force_login(nurse)
     response = client.get(reverse("home"))
     assertContains(response, "Showing the 20 most urgent; there are more.")
-    assertContains(response, '<h2 id="my-action-steps-heading">Your action steps <span class="badge">20+</span></h2>')
+    assertContains(
+        response, '<h2 id="my-action-steps-heading">Your action steps <span class="badge">20+</span></h2>'
+    )
     assertContains(response, "Step number 0<")
     assertNotContains(response, "Step number 21<")
     assert response.context["worklist"].action_steps.count_label == "20+"
@@ -299,7 +301,9 @@ def test_a_section_that_fits_shows_its_exact_number_and_no_note(client, nurse, c
         step_for(nurse, care_plan, description=f"Step number {n}", due_date=days(n - 5))
     client.force_login(nurse)
     response = client.get(reverse("home"))
-    assertContains(response, '<h2 id="my-action-steps-heading">Your action steps <span class="badge">20</span></h2>')
+    assertContains(
+        response, '<h2 id="my-action-steps-heading">Your action steps <span class="badge">20</span></h2>'
+    )
     assertNotContains(response, "there are more")
     assert response.context["worklist"].action_steps.more is False
 

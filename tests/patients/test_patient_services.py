@@ -132,3 +132,43 @@ def test_search_finds_patients_by_name_mrn_and_birth_date(team, nurse):
     assert list(selectors.panel_for(nurse, query="okonk")) == [patient]
     assert list(selectors.panel_for(nurse, query="Q123")) == [patient]
     assert list(selectors.panel_for(nurse, query="1950-03-04")) == [patient]
+
+
+def test_search_by_the_start_of_an_mrn_in_any_case_finds_every_patient_it_begins(team, nurse):
+    first = factories.PatientFactory(team=team, family_name="Abara", mrn="SC0001201")
+    second = factories.PatientFactory(team=team, family_name="Bello", mrn="SC0001299")
+    factories.PatientFactory(team=team, family_name="Cole", mrn="SC0001300")
+    factories.PatientFactory(
+        team=team, family_name="Dunn", mrn="XSC0001205"
+    )  # contains it, does not begin with it
+    factories.PatientFactory(family_name="Egan", mrn="SC0001250")  # another team
+
+    assert list(selectors.panel_for(nurse, query="sc00012")) == [first, second]
+    assert list(selectors.panel_for(nurse, query="SC0001299", limit=101)) == [second]
+
+
+def test_a_limited_panel_keeps_the_order_and_cuts_after_ranking(team, nurse):
+    names = ["Young", "Youngblood", "Yount", "Adams", "Baker"]
+    for name in names:
+        factories.PatientFactory(team=team, family_name=name, given_name="Pat")
+
+    assert [p.family_name for p in selectors.panel_for(nurse, limit=3)] == ["Adams", "Baker", "Young"]
+    best = selectors.panel_for(nurse, query="young", limit=2)
+    assert [p.family_name for p in best] == [
+        p.family_name for p in selectors.panel_for(nurse, query="young")
+    ][:2]
+    assert best[0].family_name == "Young"
+
+
+def test_a_limited_panel_is_the_same_few_queries_for_any_number_of_matches(
+    team, nurse, django_assert_num_queries
+):
+    for n in range(3):
+        factories.PatientFactory(team=team, family_name=f"Young{n}")
+    with django_assert_num_queries(1):
+        small = list(selectors.panel_for(nurse, query="young", limit=101))
+    for n in range(30):
+        factories.PatientFactory(team=team, family_name=f"Younger{n}")
+    with django_assert_num_queries(1):
+        large = list(selectors.panel_for(nurse, query="young", limit=101))
+    assert [len(small), len(large)] == [3, 33]
