@@ -20,6 +20,7 @@ from django.db.models import (
     BooleanField,
     DateField,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -118,10 +119,33 @@ def goals_off_track(user: User, *, today: datetime.date) -> QuerySet[Goal]:
                 ~Q(measure="") & Q(checked_on__lt=stale_before), output_field=BooleanField()
             ),
         )
-        .filter(Q(worsening=True) | Q(unmeasured=True))
+        # The same test as `unmeasured`, spelt so that PostgreSQL need not find each goal's latest value:
+        # GREATEST(a, b, c) < x exactly when each of them is (GREATEST skips NULLs), so a goal set or
+        # baselined recently is ruled out on its own columns, and the rest by whether any final value
+        # was recorded since `stale_before`, one probe of measurement_latest.
+        .filter(
+            Q(worsening=True)
+            | (
+                ~Q(measure="")
+                & Q(created_at__lt=_start_of(stale_before))
+                & (Q(baseline_date__isnull=True) | Q(baseline_date__lt=stale_before))
+                & ~Exists(
+                    GoalMeasurement.objects.filter(
+                        goal=OuterRef("pk"),
+                        status=GoalMeasurement.Status.FINAL,
+                        measured_on__gte=stale_before,
+                    )
+                )
+            )
+        )
         .select_related("plan__patient__team")
         .order_by("-worsening", "checked_on", "id")
     )
+
+
+def _start_of(day: datetime.date) -> datetime.datetime:
+    """Midnight at the start of `day` in the current time zone: `created_at < this` is `TruncDate(created_at) < day`."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 def referrals_waiting(user: User, *, today: datetime.date) -> QuerySet[CommunityService]:

@@ -177,6 +177,18 @@ def test_a_goal_set_or_baselined_recently_is_not_yet_unmeasured(nurse, care_plan
     assert list(goals_off_track(nurse, today=days(0))) == []
 
 
+def test_a_goal_is_unmeasured_only_once_its_start_its_baseline_and_its_last_value_are_all_over_90_days_old(
+    nurse, care_plan
+):
+    never_measured = stale_goal(care_plan, baseline_date=None, baseline_value=None, created_at=ago(91))
+    stale_goal(care_plan, baseline_date=None, baseline_value=None, created_at=ago(89))
+    stale_goal(care_plan, baseline_date=days(-90))
+    measure(stale_goal(care_plan, baseline_date=days(-120)), days(-90))
+    old_everything = stale_goal(care_plan, baseline_date=days(-91))
+    measure(old_everything, days(-95))
+    assert set(goals_off_track(nurse, today=days(0))) == {never_measured, old_everything}
+
+
 def test_a_goal_without_a_measure_is_off_track_only_when_worsening(nurse, care_plan):
     unmeasurable = {"measure": "", "unit": "", "baseline_value": None, "target_value": None}
     stale_goal(care_plan, **unmeasurable, target_comparator="")
