@@ -321,7 +321,11 @@ def test_the_demo_has_team_comments_and_mentions_on_the_physicians_worklist(seed
     assert Comment.objects.filter(item_kind="").exists()
     assert Comment.objects.filter(retracted_at__isnull=False, body="").exists()
     worklist = worklist_for(physician)
-    assert len(worklist.mentions.rows) == min(CommentMention.objects.filter(mentioned=physician).count(), 20) >= 5
+    assert (
+        len(worklist.mentions.rows)
+        == min(CommentMention.objects.filter(mentioned=physician).count(), 20)
+        >= 5
+    )
     assert len(worklist.changed_plans.rows) >= 5
 
 
