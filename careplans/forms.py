@@ -86,12 +86,27 @@ class PlanItemForm(forms.Form):
             # A required person starts out as whoever is adding the item.
             if self.fields[name].required and actor is not None and not self.is_bound:
                 self.initial.setdefault(name, actor.pk)
+        if item is None and not self.is_bound and "responsible_member" in self.fields:
+            self._default_responsibility()
         if "goal" in self.fields:
             self.fields["goal"].queryset = Goal.objects.filter(plan=plan)
         if "problem" in self.fields:
             self.fields["problem"].queryset = Problem.objects.filter(plan=plan)
         if "release" in self.fields:
             self.fields["release"].queryset = InformationRelease.objects.filter(plan=plan)
+
+    def _default_responsibility(self) -> None:
+        """A new goal, step or service starts out with the team member its team's approach puts in charge."""
+        from careplans import team_approach
+
+        section = team_approach.SECTION_OF_MODEL.get(self.model._meta.model_name)
+        team = self.plan.patient.team
+        member = (
+            team_approach.default_member(team, team_approach.section_role(team, section)) if section else None
+        )
+        if member is not None:
+            self.initial.setdefault("responsible_party", "team_member")
+            self.initial.setdefault("responsible_member", member.pk)
 
     def model_fields(self) -> list[str]:
         """The names of the model fields this form edits."""

@@ -105,8 +105,8 @@ def crossing_filter_sql(subject: Subject) -> str:
 def crossing_rows_sql(subject: Subject) -> str:
     """The rows to remind of, with their owner and the reminder kinds each is due.
 
-    Owner: the member responsible, else whoever keeps the plan, else the team's first nurse care
-    manager. Kinds: due soon on entering the window, overdue on passing the date, escalation on
+    Owner: the member responsible, else whoever keeps the plan, else the member in the role the
+    team's approach gives the section, else the team's first nurse care manager. Kinds: due soon on entering the window, overdue on passing the date, escalation on
     passing the team's limit; a new or moved date ("fresh") gets the kinds it is in now.
     Needs the CTEs `queued` (the rechecks taken off the queue) and `nurse` (each team's first nurse care manager).
     """
@@ -116,7 +116,8 @@ def crossing_rows_sql(subject: Subject) -> str:
     in_window = f"{subject.open} AND {date} <= %(today)s + %(window)s::int"
     return f"""
         SELECT x.id::text AS ref, {plan}.id AS plan_id, pt.team_id,
-               coalesce({subject.responsible}, {plan}.responsible_member_id, nurse.user_id) AS owner,
+               coalesce({subject.responsible}, {plan}.responsible_member_id, by_approach.user_id, nurse.user_id)
+                   AS owner,
                {date} >= %(today)s AND ({date} > %(last)s + %(window)s::int OR fresh) AS due_soon,
                {date} < %(today)s AND ({date} >= %(last)s OR fresh) AS overdue,
                %(today)s - {date} > t.escalate_after_days
@@ -133,7 +134,17 @@ def crossing_rows_sql(subject: Subject) -> str:
         JOIN patients_patient pt ON pt.id = {plan}.patient_id
         JOIN teams_team t ON t.id = pt.team_id
         LEFT JOIN nurse ON nurse.team_id = pt.team_id
+        LEFT JOIN by_approach ON by_approach.team_id = pt.team_id
         WHERE {plan}.status = 'active'"""
+
+
+def _approach_roles(subject: Subject) -> str:
+    """SQL VALUES rows (approach, role) from careplans.team_approach: fixed choices, never user input."""
+    from careplans import team_approach
+
+    return ", ".join(
+        f"('{approach}', '{role}')" for approach, role in team_approach.sweep_roles(subject.name).items()
+    )
 
 
 def _sweep_sql(subject: Subject) -> str:
@@ -146,6 +157,15 @@ def _sweep_sql(subject: Subject) -> str:
             FROM teams_membership m JOIN teams_user u ON u.id = m.user_id
             WHERE m.role = 'nurse_care_manager' AND m.ended_on IS NULL AND u.is_active
             ORDER BY m.team_id, m.id
+        ),
+        by_approach AS (
+            -- The first active member (by name) in the role the team's approach gives this section.
+            SELECT DISTINCT ON (t.id) t.id AS team_id, m.user_id
+            FROM teams_team t
+            JOIN (VALUES {_approach_roles(subject)}) AS r(approach, role) ON r.approach = t.approach
+            JOIN teams_membership m ON m.team_id = t.id AND m.role = r.role AND m.ended_on IS NULL
+            JOIN teams_user u ON u.id = m.user_id AND u.is_active
+            ORDER BY t.id, u.last_name, u.first_name, m.user_id
         ),
         crossing AS ({crossing_rows_sql(subject)}),
         notes AS (

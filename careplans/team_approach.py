@@ -74,6 +74,23 @@ REMINDER_DEFAULTS: dict[str, dict[str, str]] = {
 }
 
 
+#: The section each kind of plan item belongs to, for the items that name who is responsible.
+SECTION_OF_MODEL = {"goal": "goal", "actionstep": "step", "communityservice": "service"}
+
+#: The section whose owner receives each kind of reminder from the sweep (careplans.reminders).
+SWEEP_SECTIONS = {
+    "plan_review": "plan",
+    "goal_review": "goal",
+    "service_review": "service",
+    "action_step": "step",
+}
+
+
+def sweep_roles(subject: str) -> dict[str, str]:
+    """For one reminder subject: each approach and the role that receives it when no one is responsible."""
+    return {approach: sections[SWEEP_SECTIONS[subject]] for approach, sections in SECTION_DEFAULTS.items()}
+
+
 def section_role(team: Team, section: str) -> str:
     """The role that by default owns `section` of a plan on this team."""
     return SECTION_DEFAULTS[team.approach][section]

@@ -239,7 +239,7 @@ def test_one_reminder_lists_every_item_of_a_kind_that_fell_due_together(care_pla
 def test_an_item_without_a_responsible_member_falls_to_whoever_keeps_the_plan(
     care_plan, nurse, physician, team
 ):
-    second_nurse = factories.UserFactory(username="ned.nurse")
+    second_nurse = factories.UserFactory(username="ned.nurse", first_name="Ned", last_name="Zimmer")
     factories.MembershipFactory(user=second_nurse, team=team, role=CareRole.NURSE_CARE_MANAGER)
     factories.ActionStepFactory(plan=care_plan, due_date=days(1))
     reminders.sweep_reminders(today=TODAY)
@@ -252,6 +252,24 @@ def test_an_item_without_a_responsible_member_falls_to_whoever_keeps_the_plan(
     factories.ActionStepFactory(plan=care_plan, due_date=days(2))
     reminders.sweep_reminders(today=days(1))
     assert ("phil.physician", "due_soon", "action_step") in notifications()
+
+
+@pytest.mark.django_db
+def test_with_no_one_responsible_the_teams_approach_names_who_is_reminded(care_plan, nurse, team):
+    team.approach = "health_coaching"
+    team.save()
+    coach = factories.UserFactory(username="hana.coach", first_name="Hana", last_name="Coach")
+    factories.MembershipFactory(user=coach, team=team, role=CareRole.HEALTH_COACH)
+    factories.ActionStepFactory(plan=care_plan, due_date=days(1))
+    factories.CommunityServiceFactory(plan=care_plan, next_review_on=days(1))
+
+    reminders.sweep_reminders(today=TODAY)
+
+    # A health-coaching team's coach keeps the patient's self-management steps and services.
+    assert notifications() == [
+        ("hana.coach", "due_soon", "action_step"),
+        ("hana.coach", "due_soon", "service_review"),
+    ]
 
 
 # --- Notifications from what people do -------------------------------------------------------------------

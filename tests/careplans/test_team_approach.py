@@ -39,3 +39,24 @@ def test_the_default_member_is_an_active_member_in_the_role(team, nurse):
     assert team_approach.default_member(team, role) == nurse
     factories.MembershipFactory(team=team, role=CareRole.PHARMACIST, ended_on="2020-01-01")
     assert team_approach.default_member(team, CareRole.PHARMACIST) is None
+
+
+@pytest.mark.django_db
+def test_a_new_step_or_service_starts_with_the_member_the_teams_approach_puts_in_charge(
+    client, care_plan, nurse, team
+):
+    from django.urls import reverse
+
+    team.approach = "leveraging_a_village"
+    team.save()
+    chw = factories.UserFactory(username="cam.chw", first_name="Cam", last_name="Worker")
+    factories.MembershipFactory(user=chw, team=team, role=CareRole.CHW_PEER)
+    client.force_login(nurse)
+
+    for kind in ("action-step", "community-service"):
+        form = client.get(
+            reverse("careplans:item-new", args=[care_plan.pk, kind]), headers={"HX-Request": "true"}
+        )
+        page = form.content.decode()
+        assert f'<option value="{chw.pk}" selected>' in page, kind
+        assert '<option value="team_member" selected>' in page, kind
