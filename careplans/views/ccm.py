@@ -11,6 +11,8 @@ import csv
 import datetime
 import math
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -286,27 +288,17 @@ def time_entry_error(request: HtmxHttpRequest, plan_id: uuid.UUID, entry_id: int
     plan = get_plan_for_user(request.user, plan_id)
     entry = ccm_selectors.get_time_entry_for_user(request.user, entry_id, patient=plan.patient)
     form = TimeInErrorForm(request.POST, auto_id=f"error-{entry.pk}-%s")
-    month = entry.performed_on.replace(day=1)
-    if form.is_valid():
-        try:
-            ccm.mark_time_entry_in_error(
-                entry=entry,
-                expected_version=form.cleaned_data["version"],
-                actor=request.user,
-                reason=form.cleaned_data["reason"],
-            )
-        except StaleVersionError:
-            return _time_page(
-                request, plan, status=409, month=month, notice="Someone changed this entry first."
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            if not request.htmx:
-                return redirect(f"{reverse('careplans:plan-time', args=[plan.pk])}?month={month:%Y-%m}")
-            return _time_page(request, plan, month=month, notice="Marked entered in error.")
-    form.entry_id = entry.pk
-    return _time_page(request, plan, error_form=form, status=422, month=month)
+    return _change_time_entry(
+        request,
+        plan,
+        entry,
+        form,
+        lambda data: ccm.mark_time_entry_in_error(
+            entry=entry, expected_version=data["version"], actor=request.user, reason=data["reason"]
+        ),
+        done="Marked entered in error.",
+        form_name="error_form",
+    )
 
 
 @never_cache
@@ -315,17 +307,38 @@ def time_entry_correct(request: HtmxHttpRequest, plan_id: uuid.UUID, entry_id: i
     """Correct an entry's minutes with a reason; history keeps the minutes before, who and why."""
     plan = get_plan_for_user(request.user, plan_id)
     entry = ccm_selectors.get_time_entry_for_user(request.user, entry_id, patient=plan.patient)
-    form = TimeCorrectionForm(request.POST)
+    return _change_time_entry(
+        request,
+        plan,
+        entry,
+        TimeCorrectionForm(request.POST),
+        lambda data: ccm.correct_care_time(
+            entry=entry,
+            expected_version=data["version"],
+            actor=request.user,
+            changes={"minutes": data["minutes"]},
+            reason=data["reason"],
+        ),
+        done="Corrected.",
+        form_name="correct_form",
+    )
+
+
+def _change_time_entry(
+    request: HtmxHttpRequest,
+    plan: CarePlan,
+    entry: Any,
+    form: forms.Form,
+    change: Callable[[dict[str, Any]], Any],
+    *,
+    done: str,
+    form_name: str,
+) -> HttpResponse:
+    """Run one change to a time entry: the month's page again, with a notice, a 409 or the form's 422."""
     month = entry.performed_on.replace(day=1)
     if form.is_valid():
         try:
-            ccm.correct_care_time(
-                entry=entry,
-                expected_version=form.cleaned_data["version"],
-                actor=request.user,
-                changes={"minutes": form.cleaned_data["minutes"]},
-                reason=form.cleaned_data["reason"],
-            )
+            change(form.cleaned_data)
         except StaleVersionError:
             return _time_page(
                 request, plan, status=409, month=month, notice="Someone changed this entry first."
@@ -335,9 +348,9 @@ def time_entry_correct(request: HtmxHttpRequest, plan_id: uuid.UUID, entry_id: i
         else:
             if not request.htmx:
                 return redirect(f"{reverse('careplans:plan-time', args=[plan.pk])}?month={month:%Y-%m}")
-            return _time_page(request, plan, month=month, notice="Corrected.")
+            return _time_page(request, plan, month=month, notice=done)
     form.entry_id = entry.pk
-    return _time_page(request, plan, correct_form=form, status=422, month=month)
+    return _time_page(request, plan, **{form_name: form}, status=422, month=month)
 
 
 def plan_url(plan: CarePlan) -> str:
