@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from tests import factories
 from tests.browser.test_accessibility import serious_violations
-from tests.browser.test_goal_progress import record_value
+from tests.browser.test_goal_progress import add_measurable_goal, record_value
 from tests.browser.test_item_editing import open_plan
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,17 +26,7 @@ def test_a_nurse_sets_a_goal_records_progress_edits_a_medicine_ends_a_service_an
     open_plan(page, live_server, care_plan, "nina.nurse")
 
     # A goal with a measurable target.
-    page.get_by_role("link", name="Add goal").click()
-    form = page.locator("#goal-new-form")
-    form.get_by_label("Description").fill("Walk to church without stopping")
-    form.get_by_label("Measure").fill("HbA1c")
-    form.get_by_label("Unit").fill("%")
-    form.get_by_label("Baseline value").fill("8.6")
-    form.get_by_label("Baseline date").fill((today - datetime.timedelta(days=60)).isoformat())
-    form.get_by_label("Target comparator").select_option(label="at most")
-    form.get_by_label("Target value").fill("7")
-    form.get_by_label("Target date").fill((today + datetime.timedelta(days=120)).isoformat())
-    form.get_by_role("button", name="Add goal").click()
+    add_measurable_goal(page, "Walk to church without stopping")
     card = page.locator("#goals article", has_text="Walk to church without stopping")
     expect(card).to_be_visible()
 
