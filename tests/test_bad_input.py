@@ -402,6 +402,17 @@ def test_a_script_in_a_goal_is_printed_as_text_in_the_pdf(nurse, care_plan, scri
     )
 
 
+def test_a_script_in_a_comment_is_text_in_the_thread(signed_in, nurse, care_plan):
+    response = signed_in.post(
+        reverse("careplans:plan-comments", args=[care_plan.pk]), {"body": f"@{nurse.username} {SCRIPT}\nok"}
+    )
+    assert response.status_code < 400
+
+    thread = signed_in.get(reverse("careplans:plan-comments", args=[care_plan.pk])).content.decode()
+
+    assert_shown_as_text(thread.replace("<br>", ""))
+
+
 @EXAMPLES
 @given(value=nasty_text)
 def test_whatever_a_goal_says_its_partial_has_no_markup_of_its_own(signed_in, care_plan, value):
