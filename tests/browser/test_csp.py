@@ -95,3 +95,18 @@ def test_the_api_docs_run_under_the_policy(watched, live_server, nurse):
 
     expect(page.get_by_text("/api/v1/goals/").first).to_be_visible()
     assert_nothing_refused(page, refusals)
+
+
+def test_the_admin_runs_under_the_policy(watched, live_server, care_plan):
+    page, refusals = watched
+    admin = factories.UserFactory(username="ada.admin", is_staff=True, is_superuser=True)
+    sign_in(page, live_server, admin)
+
+    for url in (
+        "/admin/",
+        "/admin/patients/patient/",
+        f"/admin/patients/patient/{care_plan.patient_id}/change/",
+    ):
+        response = page.goto(f"{live_server.url}{url}")
+        assert response.status == 200, url
+        assert_nothing_refused(page, refusals)
