@@ -239,7 +239,7 @@ def goal_chart(goal: Goal, measurements: Iterable[GoalMeasurement], *, today: da
     return format_html(
         '<svg class="goal-chart" id="{id}" role="img" viewBox="0 0 {w} {h}" width="{w}" height="{h}"'
         ' aria-labelledby="{id}-title" aria-describedby="{id}-desc" xmlns="http://www.w3.org/2000/svg"'
-        ' style="max-width: 100%; height: auto" fill="currentColor" font-size="11">'
+        ' fill="currentColor" font-size="11">'
         '<title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc>{body}</svg>',
         id=chart_id,
         w=WIDTH,

@@ -5,4 +5,5 @@ from django.http import HttpRequest
 
 
 def site(request: HttpRequest) -> dict[str, str]:
-    return {"site_name": settings.SITE_NAME}
+    # app.js reads the CSRF cookie by this name ("__Host-csrftoken" in production).
+    return {"site_name": settings.SITE_NAME, "csrf_cookie_name": settings.CSRF_COOKIE_NAME}

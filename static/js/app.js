@@ -27,9 +27,12 @@ document.addEventListener("keydown", (event) => {
 // Send the current CSRF token with every htmx request, read from the cookie rather than from the page:
 // signing in again in another tab (after the session ended mid-edit, see config.middleware) rotates it,
 // and the form still open here must save with the new one.
+// The cookie's name is in the page: "__Host-csrftoken" in production, "csrftoken" over http in development.
 function csrfToken() {
-  const cookie = document.cookie.split("; ").find((part) => part.startsWith("csrftoken="));
-  return cookie ? decodeURIComponent(cookie.slice("csrftoken=".length)) : null;
+  const meta = document.querySelector('meta[name="csrf-cookie-name"]');
+  const prefix = `${meta ? meta.content : "csrftoken"}=`;
+  const cookie = document.cookie.split("; ").find((part) => part.startsWith(prefix));
+  return cookie ? decodeURIComponent(cookie.slice(prefix.length)) : null;
 }
 
 document.addEventListener("htmx:configRequest", (event) => {
