@@ -20,6 +20,7 @@ import pydantic
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.resource import Resource
 
 from careplans import services
 from careplans.fhir import (
@@ -155,7 +156,9 @@ def _check_shape(bundle: Any) -> None:
             continue
         try:
             model = get_fhir_model_class(resource["resourceType"])
-        except KeyError:
+            if not issubclass(model, Resource):
+                raise ValueError
+        except (KeyError, ValueError):
             issues.append(
                 (f"{path}.resource", f"{resource['resourceType'][:40]!r} is not a FHIR R4 resource.")
             )
@@ -375,10 +378,20 @@ class _Import:
             self.report.created += 1
             self.report.note(reader.path, f"Created {model._meta.verbose_name} {item.pk}.")
         else:
+            if item.part2_protected and not values["part2_protected"]:
+                values["part2_protected"] = True
+                self.report.unmapped(
+                    f"{reader.path}.meta.security",
+                    "An import does not lift Part 2 protection; edit the item instead.",
+                )
+            linked: set[int] = set()
+            if model is Goal:
+                # Links to problems the Bundle does not carry (Part 2 left out of the export) are kept.
+                linked = set(item.problems.values_list("pk", flat=True))
+                in_bundle = {p.pk for p in self.made.values() if isinstance(p, Problem)}
+                problems = [*(problems or []), *Problem.objects.filter(pk__in=linked - in_bundle)]
             changes = {name: value for name, value in values.items() if getattr(item, name) != value}
-            relinks = model is Goal and {p.pk for p in problems or []} != set(
-                item.problems.values_list("pk", flat=True)
-            )
+            relinks = model is Goal and {p.pk for p in problems or []} != linked
             if changes or relinks:
                 version = reader.version or item.version
                 if model is Goal:
@@ -454,7 +467,8 @@ class _Import:
             reader.get(key)
         provision = reader.get("provision", {})
         period = provision.get("period") or {}
-        status = reader.ext("release-status") or _reverse(CONSENT_STATUS, reader.get("status"), "active")
+        fhir_status = reader.get("status")
+        status = reader.ext("release-status") or _reverse(CONSENT_STATUS, fhir_status, "active")
         values = {
             "recipient_name": str((_first(provision.get("actor")).get("reference") or {}).get("display", "")),
             "recipient_organization": reader.ext("recipient-organization", ""),
@@ -562,6 +576,7 @@ class _Import:
             )
             reader.read.update(reader.data)
             return
+        source = reader.ext("measurement-source", GoalMeasurement.Source.CLINIC)
         value = _decimal((reader.get("valueQuantity") or {}).get("value"))
         measured_on = _date(reader.get("effectiveDateTime"))
         in_error = reader.get("status") == "entered-in-error"
@@ -575,7 +590,7 @@ class _Import:
                 actor=self.actor,
                 value=value,
                 measured_on=measured_on,
-                source=reader.ext("measurement-source", GoalMeasurement.Source.CLINIC),
+                source=source,
                 note=_notes(reader),
             )
             self.report.created += 1
@@ -675,7 +690,8 @@ class _Import:
             "next_review_on": _date(reader.ext("next-review-on")),
             **self.responsible(reader),
         }
-        status = reader.ext("service-status") or _reverse(SERVICE_STATUS, reader.get("status"), "recommended")
+        fhir_status = reader.get("status")
+        status = reader.ext("service-status") or _reverse(SERVICE_STATUS, fhir_status, "recommended")
         self.save_item(
             CommunityService,
             "community-service",
@@ -764,12 +780,14 @@ class _Import:
         status = _reverse(PLAN_STATUS, reader.get("status"), plan.status)
         reason = reader.ext("status-reason", "")
         if status != plan.status:
+            if status != CarePlan.Status.ACTIVE:
+                reason = reason or IMPORT_REASON
             plan = services.change_plan_status(
                 plan=plan,
                 expected_version=plan.version,
                 actor=self.actor,
                 status=status,
-                reason=reason or IMPORT_REASON,
+                reason=reason,
             )
         if changes or status != self.plan.status:
             self.report.updated += 1
