@@ -111,7 +111,10 @@ def test_reimporting_the_same_bundle_updates_instead_of_duplicating(api, plan):
     assert summary.startswith("Imported: 0 created, 0 updated")
     # The export left the Part 2 problem out; the goal's link to it is kept, not cut.
     goal = plan.goals.get(description__startswith="Get my sugar")
-    assert set(goal.problems.values_list("condition", flat=True)) == {"Type 2 diabetes", "Opioid use disorder"}
+    assert set(goal.problems.values_list("condition", flat=True)) == {
+        "Type 2 diabetes",
+        "Opioid use disorder",
+    }
 
 
 def test_an_edited_bundle_changes_the_records_through_the_services_with_history(api, plan, nurse):
