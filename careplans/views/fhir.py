@@ -83,7 +83,12 @@ class PatientCarePlanView(APIView):
         except ValueError:
             raise Http404("No such patient") from None
         patient: Patient = get_patient_for_user(request.user, patient_id)
-        return selectors.get_plan_for_user(request.user, CarePlan.objects.only("pk").get(patient=patient).pk)
+        plan = (
+            selectors.plans_visible_to(request.user).select_related("patient").filter(patient=patient).first()
+        )
+        if plan is None:
+            raise Http404("This patient has no care plan.")
+        return plan
 
     @extend_schema(
         operation_id="fhir_patient_careplan_export",

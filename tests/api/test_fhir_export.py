@@ -238,3 +238,15 @@ def test_the_export_takes_the_same_number_of_queries_for_a_small_and_a_large_pla
     with CaptureQueriesContext(connection) as large_queries:
         export(api, large)
     assert len(large_queries) == len(small_queries)
+
+
+def test_the_plan_page_has_a_labelled_fhir_export_link_that_downloads_the_bundle(nurse, care_plan):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(nurse)
+    page = client.get(f"/plans/{care_plan.pk}/").content.decode()
+    link = f'href="/fhir/Patient/{care_plan.patient_id}/careplan"'
+    assert link in page
+    assert "FHIR export" in page.split(link, 1)[1].split("</a>", 1)[0]
+    assert client.get(f"/fhir/Patient/{care_plan.patient_id}/careplan").json()["resourceType"] == "Bundle"
