@@ -512,7 +512,8 @@ def _observation(
     return {
         "resourceType": "Observation",
         "status": "final" if measurement.status == GoalMeasurement.Status.FINAL else "entered-in-error",
-        "code": measure_concept(goal.measure),
+        # A measure cleared after values were recorded still leaves the Observation a code.
+        "code": measure_concept(goal.measure or "Goal measurement"),
         "subject": patient_ref,
         "effectiveDateTime": measurement.measured_on.isoformat(),
         "valueQuantity": {"value": number(measurement.value), "unit": goal.unit},

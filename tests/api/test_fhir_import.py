@@ -259,3 +259,16 @@ def test_ended_items_come_back_ended_with_their_reason(api, plan, empty_patient)
     assert ended.status_reason == "Moved away."
     resolved = empty_patient.care_plan.problems.get(condition="Heart failure")
     assert (resolved.status, resolved.status_reason) == ("resolved", "Echo normal after treatment.")
+
+
+def test_a_measurement_marked_entered_in_error_in_the_bundle_is_marked_so_with_its_reason(api, plan):
+    bundle = export(api, plan.patient_id)
+    (observation,) = resources(bundle, "Observation")
+    observation["status"] = "entered-in-error"
+    observation["extension"].append(
+        {"url": "https://careweave.org/fhir/StructureDefinition/status-reason", "valueString": "Wrong meter."}
+    )
+    response = post(api, plan.patient_id, bundle)
+    assert response.status_code == 200, response.content
+    measurement = GoalMeasurement.objects.get(pk=int(observation["identifier"][0]["value"]))
+    assert (measurement.status, measurement.status_reason) == ("entered_in_error", "Wrong meter.")
