@@ -144,6 +144,9 @@ def import_bundle(*, bundle: Any, plan: CarePlan, actor: User) -> ImportReport:
 def _check_shape(bundle: Any) -> None:
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise BundleRejected([("Bundle", 'Send a FHIR Bundle: a JSON object with "resourceType": "Bundle".')])
+    if _has_nul(bundle):
+        # PostgreSQL text cannot hold NUL; refused here rather than failing in the database.
+        raise BundleRejected([("Bundle", "Text in the Bundle may not contain NUL (\\u0000) characters.")])
     entries = bundle.get("entry", [])
     if not isinstance(entries, list):
         raise BundleRejected([("Bundle.entry", "entry must be a list.")])
@@ -173,6 +176,16 @@ def _check_shape(bundle: Any) -> None:
             issues.append((f"{path}.resource", str(error)[:300]))
     if issues:
         raise BundleRejected(issues[:50])
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 class Reader:
@@ -344,7 +357,7 @@ class _Import:
 
     def existing(self, model: type, kind: str, reader: Reader, *, goal_plan: bool = False) -> Any:
         value = reader.identifier(kind)
-        if not value or not value.isdigit():
+        if not value or not value.isdigit() or len(value) > 18:
             return None
         scope = {"goal__plan": self.plan} if goal_plan else {"plan": self.plan}
         return model.objects.filter(pk=int(value), **scope).first()

@@ -272,3 +272,16 @@ def test_a_measurement_marked_entered_in_error_in_the_bundle_is_marked_so_with_i
     assert response.status_code == 200, response.content
     measurement = GoalMeasurement.objects.get(pk=int(observation["identifier"][0]["value"]))
     assert (measurement.status, measurement.status_reason) == ("entered_in_error", "Wrong meter.")
+
+
+def test_a_nul_character_or_an_overlong_identifier_is_refused_or_ignored_never_a_500(
+    api, plan, empty_patient
+):
+    bundle = export(api, plan.patient_id)
+    resources(bundle, "Goal")[0]["description"]["text"] = "Walk\u0000daily"
+    response = post(api, empty_patient.pk, bundle)
+    assert response.status_code == 422
+    assert "NUL" in response.json()["issue"][0]["diagnostics"]
+    bundle = export(api, plan.patient_id)
+    resources(bundle, "Condition")[0]["identifier"][0]["value"] = "9" * 40
+    assert post(api, empty_patient.pk, bundle).status_code == 201
