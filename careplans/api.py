@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from careplans import selectors, services
-from careplans.models import PLAN_ITEM_MODELS, CarePlan, PlanItem
+from careplans.models import PLAN_ITEM_MODELS, CarePlan, Goal, GoalMeasurement, PlanItem, PlanReview
 from config.rest import etag, if_match_version, problem
 from teams.records import StaleVersionError
 
@@ -48,6 +48,11 @@ class PlanSerializer(serializers.ModelSerializer):
 
 class EndSerializer(serializers.Serializer):
     status = serializers.CharField(help_text="One of the item's end statuses.")
+    reason = serializers.CharField(allow_blank=True, default="")
+
+
+class MoveSerializer(serializers.Serializer):
+    status = serializers.CharField(help_text="One of the item's open statuses.")
     reason = serializers.CharField(allow_blank=True, default="")
 
 
@@ -222,6 +227,25 @@ class PlanItemViewSet(mixins.ListModelMixin, VersionedViewSet):
             return self.stale(error)
         return self.answer(item)
 
+    @action(detail=True, methods=["post"], url_path="status")
+    def move(self, request: Request, pk: str) -> Response:
+        """Move an open item to another open status (a referral becomes active, a goal on hold)."""
+        item = self.get_object()
+        version = if_match_version(request)
+        given = MoveSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            item = services.move_plan_item(
+                item=item,
+                expected_version=version,
+                actor=request.user,
+                status=given.validated_data["status"],
+                reason=given.validated_data["reason"],
+            )
+        except StaleVersionError as error:
+            return self.stale(error)
+        return self.answer(item)
+
     @action(detail=True, methods=["post"])
     def reopen(self, request: Request, pk: str) -> Response:
         item = self.get_object()
@@ -247,6 +271,9 @@ def _item_viewset(kind: str, model: type[PlanItem]) -> type[PlanItemViewSet]:
         end=extend_schema(
             request=EndSerializer, parameters=[IF_MATCH], responses={200: serializer, **WRITE_ERRORS}
         ),
+        move=extend_schema(
+            request=MoveSerializer, parameters=[IF_MATCH], responses={200: serializer, **WRITE_ERRORS}
+        ),
         reopen=extend_schema(
             request=ReasonSerializer, parameters=[IF_MATCH], responses={200: serializer, **WRITE_ERRORS}
         ),
@@ -260,3 +287,126 @@ ITEM_VIEWSETS: dict[str, type[PlanItemViewSet]] = {
     model._meta.get_field("plan").remote_field.related_name.replace("_", "-"): _item_viewset(kind, model)
     for kind, model in PLAN_ITEM_MODELS.items()
 }
+
+
+class MeasurementSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = GoalMeasurement
+        fields = (
+            "id",
+            "goal",
+            "value",
+            "measured_on",
+            "source",
+            "note",
+            "status",
+            "status_reason",
+            "version",
+        )
+        read_only_fields = ("id", "status", "status_reason", "version")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[OpenApiParameter("goal", int, description="Only this goal's measurements (its id).")],
+        responses={200: MeasurementSerializer, **READ_ERRORS, 400: ERROR},
+    ),
+    retrieve=extend_schema(responses={200: MeasurementSerializer, **READ_ERRORS}),
+    create=extend_schema(responses={201: MeasurementSerializer, **WRITE_ERRORS}),
+    entered_in_error=extend_schema(
+        request=ReasonSerializer,
+        parameters=[IF_MATCH],
+        responses={200: MeasurementSerializer, **WRITE_ERRORS},
+    ),
+)
+class GoalMeasurementViewSet(mixins.ListModelMixin, VersionedViewSet):
+    """Values of goals' measures. A wrong value is marked entered-in-error with a reason, never changed."""
+
+    serializer_class = MeasurementSerializer
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[GoalMeasurement]:
+        measurements = GoalMeasurement.objects.filter(
+            goal__plan__in=selectors.plans_visible_to(self.request.user)
+        )
+        if (goal := self.request.query_params.get("goal")) is not None:
+            if not goal.isdigit():
+                raise ValidationError({"goal": ["Give a goal id."]})
+            measurements = measurements.filter(goal_id=int(goal))
+        return measurements.order_by("goal_id", "measured_on", "pk")
+
+    def get_object(self) -> GoalMeasurement:
+        return selectors.get_goal_measurement_for_user(self.request.user, self.kwargs["pk"])
+
+    def create(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        values = dict(serializer.validated_data)
+        goal = selectors.get_item_for_user(request.user, Goal, values.pop("goal").pk)
+        measurement = services.record_goal_measurement(goal=goal, actor=request.user, **values)
+        location = reverse("api:goal-measurement-detail", args=[measurement.pk])
+        return self.answer(
+            measurement, status.HTTP_201_CREATED, Location=request.build_absolute_uri(location)
+        )
+
+    @action(detail=True, methods=["post"], url_path="entered-in-error")
+    def entered_in_error(self, request: Request, pk: str) -> Response:
+        measurement = self.get_object()
+        version = if_match_version(request)
+        given = ReasonSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            measurement = services.mark_measurement_in_error(
+                measurement=measurement,
+                expected_version=version,
+                actor=request.user,
+                reason=given.validated_data["reason"],
+            )
+        except StaleVersionError as error:
+            return self.stale(error)
+        return self.answer(measurement)
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlanReview
+        fields = (
+            "id",
+            "plan",
+            "reviewed_at",
+            "reviewer",
+            "reviewer_role",
+            "context",
+            "patient_present",
+            "summary",
+            "decisions",
+            "next_review_due",
+        )
+        read_only_fields = ("id", "plan", "reviewed_at", "reviewer", "reviewer_role", "next_review_due")
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: ReviewSerializer(many=True), **READ_ERRORS}),
+    create=extend_schema(
+        request=ReviewSerializer, responses={201: ReviewSerializer, **READ_ERRORS, 400: ERROR}
+    ),
+)
+class PlanReviewViewSet(viewsets.GenericViewSet):
+    """A plan's reviews, newest first; signing one off freezes a plan version. Reviews are never edited."""
+
+    serializer_class = ReviewSerializer
+    pagination_class = None
+
+    def plan(self) -> CarePlan:
+        return selectors.get_plan_for_user(self.request.user, self.kwargs["plan_pk"])
+
+    def list(self, request: Request, plan_pk: str) -> Response:
+        reviews = self.plan().reviews.order_by("-reviewed_at", "-id")
+        return Response(self.get_serializer(reviews, many=True).data)
+
+    def create(self, request: Request, plan_pk: str) -> Response:
+        plan = self.plan()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        review = services.record_plan_review(plan=plan, actor=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(review).data, status=status.HTTP_201_CREATED)

@@ -7,6 +7,8 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from careplans.views.fhir import patient_careplan
+
 urlpatterns = [
     path(
         "accounts/login/",
@@ -25,6 +27,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("fhir/Patient/<str:patient_id>/careplan", patient_careplan, name="fhir-careplan"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("teams.urls")),
     path("", include("patients.urls")),
