@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bench.floors import render_floor_pdf
-from careplans import reminders
+from careplans import reminders, worklist
 from careplans.models import PLAN_ITEM_MODELS, CarePlan
 from careplans.pdf import Options, render_plan_pdf
 from careplans.scale import LEAD_USERNAME, NURSE_USERNAME, ORGANIZATION_SLUG
@@ -178,6 +178,15 @@ def measure(subjects: Subjects, *, rounds: int, warmup: int) -> Measured:
     explain["patient search by MRN, every team"] = _explain(
         panel_for(subjects.lead, query=subjects.mrn, limit=ROW_LIMIT + 1)
     )
+    # The worklist sections that sort on stored dates (goal_off_track and service_waiting indexes).
+    today = timezone.localdate()
+    for login, user in (("nurse", subjects.nurse), ("every team", subjects.lead)):
+        explain[f"worklist goals off track, {login}"] = _explain(
+            worklist.goals_off_track(user, today=today)[: worklist.SECTION_ROW_LIMIT + 1]
+        )
+        explain[f"worklist referrals waiting, {login}"] = _explain(
+            worklist.referrals_waiting(user, today=today)[: worklist.SECTION_ROW_LIMIT + 1]
+        )
     notes = {
         "plan_typical_ms": f"{subjects.typical_items} items",
         "plan_large_ms": f"{subjects.large_items} items",

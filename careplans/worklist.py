@@ -8,6 +8,10 @@ page costs one query per section however large the panel is.
 Why "20+" and not the full count: a worklist is a to-do list, and nobody acts on its 98,987th row. Counting
 every off-track goal of a 100,000-patient panel means finding the latest measurement of every one of its
 million goals (9 s measured, docs/benchmarks.md); "20+" says the same thing to the reader: more than fits.
+
+The two sections that rank by a date found elsewhere sort on a stored copy of it instead, kept by the
+services in the same transaction: `Goal.last_measured_on` and `CommunityService.waiting_since`. Each has an
+index in the section's order, so PostgreSQL reads the first rows of the index rather than sorting the panel.
 """
 
 from __future__ import annotations
