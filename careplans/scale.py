@@ -424,6 +424,11 @@ def build(options: ScaleOptions, *, progress: Callable[[str], None] = lambda lin
         command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         for table in builder.tables.values():
             cursor.execute(f'{command} "{table.name}"')
+        # The few rows of teams and people too: without statistics PostgreSQL guesses that the care
+        # manager has one membership, not 40, and plans every-team queries for one team (autovacuum would
+        # catch up eventually, and is off on some development servers).
+        for model in (User, Team, Membership, Organization):
+            cursor.execute(f'ANALYZE "{model._meta.db_table}"')
     result.analyze_seconds = time.monotonic() - analyzed
     return result
 
