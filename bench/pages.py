@@ -23,12 +23,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bench.floors import render_floor_pdf
-from careplans import reminders
+from careplans import reminders, worklist
 from careplans.models import PLAN_ITEM_MODELS, CarePlan
 from careplans.pdf import Options, render_plan_pdf
 from careplans.scale import LEAD_USERNAME, NURSE_USERNAME, ORGANIZATION_SLUG
 from patients.models import Patient
 from patients.selectors import panel_for
+from patients.views import ROW_LIMIT
 from teams.models import User
 from teams.selectors import team_ids_of
 
@@ -160,21 +161,32 @@ def measure(subjects: Subjects, *, rounds: int, warmup: int) -> Measured:
         "floor_b_ms": render_floor_pdf,
         # What the printout task does for a typical plan: read it, build the HTML, lay out the PDF.
         "pdf_typical_ms": lambda: render_plan_pdf(subjects.nurse, subjects.typical.pk, Options()),
-        "search_query_lead_ms": lambda: list(panel_for(subjects.lead, query=subjects.name, limit=101)),
+        "search_query_lead_ms": lambda: list(
+            panel_for(subjects.lead, query=subjects.name, limit=ROW_LIMIT + 1)
+        ),
     }
     samples = _rounds(timed, rounds=rounds, warmup=warmup)
     samples["review_sweep_s"] = _sweep_seconds(rounds=max(3, rounds // 3))
     figures: dict[str, float | None] = {key: statistics.median(values) for key, values in samples.items()}
     figures["plan_typical_queries"] = queries["plan_typical"]
     figures["plan_large_queries"] = queries["plan_large"]
-    explain["patient list, nurse"] = _explain(panel_for(subjects.nurse, limit=101))
-    explain["patient list, every team"] = _explain(panel_for(subjects.lead, limit=101))
+    explain["patient list, nurse"] = _explain(panel_for(subjects.nurse, limit=ROW_LIMIT + 1))
+    explain["patient list, every team"] = _explain(panel_for(subjects.lead, limit=ROW_LIMIT + 1))
     explain["patient search by name, every team"] = _explain(
-        panel_for(subjects.lead, query=subjects.name, limit=101)
+        panel_for(subjects.lead, query=subjects.name, limit=ROW_LIMIT + 1)
     )
     explain["patient search by MRN, every team"] = _explain(
-        panel_for(subjects.lead, query=subjects.mrn, limit=101)
+        panel_for(subjects.lead, query=subjects.mrn, limit=ROW_LIMIT + 1)
     )
+    # The worklist sections that sort on stored dates (goal_off_track and service_waiting indexes).
+    today = timezone.localdate()
+    for login, user in (("nurse", subjects.nurse), ("every team", subjects.lead)):
+        explain[f"worklist goals off track, {login}"] = _explain(
+            worklist.goals_off_track(user, today=today)[: worklist.SECTION_ROW_LIMIT + 1]
+        )
+        explain[f"worklist referrals waiting, {login}"] = _explain(
+            worklist.referrals_waiting(user, today=today)[: worklist.SECTION_ROW_LIMIT + 1]
+        )
     notes = {
         "plan_typical_ms": f"{subjects.typical_items} items",
         "plan_large_ms": f"{subjects.large_items} items",

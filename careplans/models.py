@@ -19,7 +19,8 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import ExpressionWrapper, F, Q
+from django.db.models.functions import Greatest, TruncDate
 from django.utils import timezone
 
 from patients.models import Patient
@@ -227,7 +228,7 @@ class Problem(PlanItem):
         return self.condition
 
 
-@tracked
+@tracked(derived=("last_measured_on",))
 class Goal(PlanItem, Responsibility):
     """A goal in the patient's words, measurable where it can be (FHIR Goal)."""
 
@@ -311,10 +312,27 @@ class Goal(PlanItem, Responsibility):
         help_text="Which of the patient's priorities this goal serves.",
     )
     problems = models.ManyToManyField(Problem, through="GoalProblem", related_name="goals", blank=True)
+    # The date of the latest final measurement, kept by the measurement services in the same transaction
+    # (careplans.services.record_goal_measurement, mark_measurement_in_error) so the worklist can sort
+    # goals by when they were last checked from an index. It repeats the measurements, so it is left out
+    # of the goal's history.
+    last_measured_on = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
+            # The worklist's "Goals off track" (careplans.worklist.goals_off_track) in its order: worsening
+            # first, then the longest unchecked. TruncDate uses the TIME_ZONE at migration time, as the
+            # query does at run time; with another TIME_ZONE the query is still right, only slower.
+            models.Index(
+                ExpressionWrapper(
+                    Q(achievement_status="worsening"), output_field=models.BooleanField()
+                ).desc(),
+                Greatest("last_measured_on", "baseline_date", TruncDate("created_at")),
+                F("id"),
+                condition=Q(status="active"),
+                name="goal_off_track",
+            ),
             # The reminder sweep (careplans.reminders) reads open goals whose review reminders are not done.
             models.Index(
                 fields=["next_review_on"],
@@ -601,7 +619,7 @@ class InformationRelease(PlanItem):
         return self.status == self.Status.ACTIVE and (self.expires_on is None or self.expires_on >= on)
 
 
-@tracked
+@tracked(derived=("waiting_since",))
 class CommunityService(PlanItem, Responsibility):
     """A community service or referral, and whether the team may exchange information with it."""
 
@@ -649,11 +667,19 @@ class CommunityService(PlanItem, Responsibility):
     referred_on = models.DateField(null=True, blank=True)
     next_review_on = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.RECOMMENDED)
+    # `waiting_since_from_fields()`, stored by the services that change those fields so the worklist's
+    # "Referrals waiting" reads the longest waiting from an index; left out of the history (it repeats it).
+    waiting_since = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["category", "organization_name", "id"]
         verbose_name_plural = "community services"
         indexes = [
+            models.Index(
+                fields=["waiting_since", "id"],
+                condition=Q(status__in=["recommended", "referred"]),
+                name="service_waiting",
+            ),
             models.Index(
                 fields=["next_review_on"],
                 condition=Q(status__in=["recommended", "referred", "active"]),
@@ -664,6 +690,13 @@ class CommunityService(PlanItem, Responsibility):
 
     def __str__(self) -> str:
         return f"{self.organization_name} ({self.get_category_display()})"
+
+    def waiting_since_from_fields(self) -> datetime.date:
+        """Since when the service has been waiting: the referral date, else its last status change, else
+        the day it was added."""
+        if self.referred_on:
+            return self.referred_on
+        return timezone.localdate(self.status_changed_at or self.created_at)
 
     def clean(self) -> None:
         errors = self.clean_responsibility()

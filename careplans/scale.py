@@ -337,6 +337,16 @@ class _Table:
         row = self.defaults | values
         self.rows.append(tuple(row[name] for name in self.attnames))
 
+    def last(self, name: str) -> Any:
+        return self.rows[-1][self.attnames.index(name)]
+
+    def set_on_last(self, **values: Any) -> None:
+        """Fill in columns of the row added last (derived ones, known only after the rows it derives from)."""
+        row = list(self.rows[-1])
+        for name, value in values.items():
+            row[self.attnames.index(name)] = value
+        self.rows[-1] = tuple(row)
+
     def copy(self, cursor: Any) -> None:
         if not self.rows:
             return
@@ -414,6 +424,11 @@ def build(options: ScaleOptions, *, progress: Callable[[str], None] = lambda lin
         command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         for table in builder.tables.values():
             cursor.execute(f'{command} "{table.name}"')
+        # The few rows of teams and people too: without statistics PostgreSQL guesses that the care
+        # manager has one membership, not 40, and plans every-team queries for one team (autovacuum would
+        # catch up eventually, and is off on some development servers).
+        for model in (User, Team, Membership, Organization):
+            cursor.execute(f'ANALYZE "{model._meta.db_table}"')
     result.analyze_seconds = time.monotonic() - analyzed
     return result
 
@@ -743,17 +758,21 @@ class _Builder:
             )
         if measure:
             value = float(baseline)
+            measured_on = []
             for month in range(rng.randint(2, 6), 0, -1):
                 value += (float(target) - value) * rng.uniform(-0.1, 0.4)
+                measured_on.append(self.today - datetime.timedelta(days=month * 30 + rng.randint(0, 20)))
                 self.tables[GoalMeasurement].add(
                     id=self.ids[GoalMeasurement](),
                     goal_id=goal_id,
                     value=Decimal(f"{value:.1f}"),
-                    measured_on=self.today - datetime.timedelta(days=month * 30 + rng.randint(0, 20)),
+                    measured_on=measured_on[-1],
                     source=rng.choice(MEASUREMENT_SOURCES),
                     status=GoalMeasurement.Status.FINAL,
                     **self.stamp(self.now),
                 )
+            # What careplans.services keeps when a measurement is recorded.
+            self.tables[Goal].set_on_last(last_measured_on=max(measured_on))
 
     def add_step(self, context: _PlanContext, number: int) -> None:
         rng = self.rng
@@ -838,6 +857,8 @@ class _Builder:
                 context, rng.choice(("recommended", "referred", "active")), ("completed", "declined")
             ),
         )
+        services = self.tables[CommunityService]
+        services.set_on_last(waiting_since=services.last("referred_on"))  # as CommunityService keeps it
 
     def add_care_team(self, context: _PlanContext, number: int) -> None:
         members = list(context.members.items())

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from careplans import experience, measures, reminders, team_approach
@@ -111,7 +111,9 @@ def add_plan_item(*, plan: CarePlan, model: type[I], actor: User, values: Mappin
     _check_people(plan, values)
     with history_context(actor=actor):
         note_plan_activity(plan=plan, actor=actor, summary=f"added a {model._meta.verbose_name}")
-        return create_record(model, actor=actor, values={**values, "plan": plan})
+        item = create_record(model, actor=actor, values={**values, "plan": plan})
+    _keep_waiting_since(item)
+    return item
 
 
 @transaction.atomic
@@ -127,6 +129,7 @@ def update_plan_item(
             note_plan_activity(
                 plan=locked.plan_id, actor=actor, summary=f"changed a {locked._meta.verbose_name}"
             )
+    _keep_waiting_since(locked)
     reminders.notify_responsible_of_change(item=locked, actor=actor, what="changed")
     return locked
 
@@ -188,7 +191,36 @@ def _set_status(item: I, *, actor: User, status: str, reason: str) -> I:
         )
         summary = f"set a {item._meta.verbose_name} to {item.get_status_display().lower()}"
         note_plan_activity(plan=item.plan_id, actor=actor, summary=summary)
+    _keep_waiting_since(item)
     return item
+
+
+def _keep_waiting_since(item: PlanItem) -> None:
+    """Store a community service's `waiting_since` after a change to its referral date or status.
+
+    Call inside the transaction of the change. An UPDATE of this column alone records no history event
+    (it is left out of CommunityService's history).
+    """
+    if not isinstance(item, CommunityService):
+        return
+    waiting_since = item.waiting_since_from_fields()
+    if waiting_since != item.waiting_since:
+        CommunityService.objects.filter(pk=item.pk).update(waiting_since=waiting_since)
+        item.waiting_since = waiting_since
+
+
+def _keep_last_measured_on(goal_id: int) -> None:
+    """Store the date of the goal's latest final measurement on the goal (None when it has none).
+
+    Call inside the transaction that records a measurement or marks one in error. The UPDATE records no
+    goal history event: `last_measured_on` is left out of Goal's history, the measurement has its own.
+    """
+    latest = (
+        GoalMeasurement.objects.filter(goal=OuterRef("pk"), status=GoalMeasurement.Status.FINAL)
+        .order_by("-measured_on")
+        .values("measured_on")[:1]
+    )
+    Goal.objects.filter(pk=goal_id).update(last_measured_on=Subquery(latest))
 
 
 @transaction.atomic
@@ -233,11 +265,13 @@ def record_goal_measurement(
         raise ValidationError({"value": "This goal has no measure to record a value for."})
     with history_context(actor=actor):
         note_plan_activity(plan=goal.plan_id, actor=actor, summary="recorded a measurement")
-        return create_record(
+        measurement = create_record(
             GoalMeasurement,
             actor=actor,
             values={"goal": goal, "value": value, "measured_on": measured_on, "source": source, "note": note},
         )
+    _keep_last_measured_on(goal.pk)
+    return measurement
 
 
 @transaction.atomic
@@ -257,6 +291,7 @@ def mark_measurement_in_error(
         note_plan_activity(
             plan=measurement.goal.plan_id, actor=actor, summary="marked a measurement in error"
         )
+    _keep_last_measured_on(locked.goal_id)
     return locked
 
 

@@ -8,6 +8,10 @@ page costs one query per section however large the panel is.
 Why "20+" and not the full count: a worklist is a to-do list, and nobody acts on its 98,987th row. Counting
 every off-track goal of a 100,000-patient panel means finding the latest measurement of every one of its
 million goals (9 s measured, docs/benchmarks.md); "20+" says the same thing to the reader: more than fits.
+
+The two sections that rank by a date found elsewhere sort on a stored copy of it instead, kept by the
+services in the same transaction: `Goal.last_measured_on` and `CommunityService.waiting_since`. Each has an
+index in the section's order, so PostgreSQL reads the first rows of the index rather than sorting the panel.
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ from django.db.models import (
     BooleanField,
     DateField,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -29,7 +32,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce, Greatest, TruncDate
+from django.db.models.functions import Greatest, TruncDate
 from django.utils import timezone
 
 from careplans.models import (
@@ -38,7 +41,6 @@ from careplans.models import (
     CommentMention,
     CommunityService,
     Goal,
-    GoalMeasurement,
     PlanVisit,
     ResponsibleParty,
 )
@@ -95,21 +97,15 @@ def action_steps_assigned_to(user: User) -> QuerySet[ActionStep]:
 def goals_off_track(user: User, *, today: datetime.date) -> QuerySet[Goal]:
     """Active goals that are worsening, or have a measure and no value for `MEASUREMENT_STALE_DAYS`.
 
-    Each goal is annotated with `last_measured_on` (its latest final measurement, or None), `checked_on`
-    (the latest of that, the baseline date and the day the goal was set, so a goal set last week is not
-    reported as unmeasured), and the reasons it is listed: `worsening` and `unmeasured`. Worsening goals
-    come first, then the longest unchecked.
+    Each goal is annotated with `checked_on` (the latest of its `last_measured_on`, the baseline date and
+    the day the goal was set, so a goal set last week is not reported as unmeasured), and the reasons it
+    is listed: `worsening` and `unmeasured`. Worsening goals come first, then the longest unchecked: the
+    order of the `goal_off_track` index, which PostgreSQL walks until it has the rows it needs.
     """
-    latest_final = (
-        GoalMeasurement.objects.filter(goal=OuterRef("pk"), status=GoalMeasurement.Status.FINAL)
-        .order_by("-measured_on")
-        .values("measured_on")[:1]
-    )
     stale_before = today - datetime.timedelta(days=MEASUREMENT_STALE_DAYS)
     return (
         Goal.objects.filter(status=Goal.Status.ACTIVE, plan__in=_open_plans_of(user))
         .annotate(
-            last_measured_on=Subquery(latest_final, output_field=DateField()),
             # PostgreSQL's GREATEST ignores NULLs: a goal never measured is judged by its baseline or start.
             checked_on=Greatest("last_measured_on", "baseline_date", TruncDate("created_at")),
             worsening=ExpressionWrapper(
@@ -119,50 +115,21 @@ def goals_off_track(user: User, *, today: datetime.date) -> QuerySet[Goal]:
                 ~Q(measure="") & Q(checked_on__lt=stale_before), output_field=BooleanField()
             ),
         )
-        # The same test as `unmeasured`, spelt so that PostgreSQL need not find each goal's latest value:
-        # GREATEST(a, b, c) < x exactly when each of them is (GREATEST skips NULLs), so a goal set or
-        # baselined recently is ruled out on its own columns, and the rest by whether any final value
-        # was recorded since `stale_before`, one probe of measurement_latest.
-        .filter(
-            Q(worsening=True)
-            | (
-                ~Q(measure="")
-                & Q(created_at__lt=_start_of(stale_before))
-                & (Q(baseline_date__isnull=True) | Q(baseline_date__lt=stale_before))
-                & ~Exists(
-                    GoalMeasurement.objects.filter(
-                        goal=OuterRef("pk"),
-                        status=GoalMeasurement.Status.FINAL,
-                        measured_on__gte=stale_before,
-                    )
-                )
-            )
-        )
+        .filter(Q(worsening=True) | Q(unmeasured=True))
         .select_related("plan__patient__team")
         .order_by("-worsening", "checked_on", "id")
     )
 
 
-def _start_of(day: datetime.date) -> datetime.datetime:
-    """Midnight at the start of `day` in the current time zone: `created_at < this` is `TruncDate(created_at) < day`."""
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-
 def referrals_waiting(user: User, *, today: datetime.date) -> QuerySet[CommunityService]:
     """Community services recommended or referred but not yet started, the longest waiting first.
 
-    Annotated with `waiting_since` (the referral date, else when it reached its status, else when it was
-    added) and `waited` (a timedelta up to `today`).
+    Sorted on the stored `waiting_since` (the referral date, else when it reached its status, else when
+    it was added; index `service_waiting`), and annotated with `waited` (a timedelta up to `today`).
     """
     return (
         CommunityService.objects.filter(status__in=WAITING_REFERRAL_STATUSES, plan__in=_open_plans_of(user))
         .annotate(
-            waiting_since=Coalesce(
-                "referred_on",
-                TruncDate("status_changed_at"),
-                TruncDate("created_at"),
-                output_field=DateField(),
-            ),
             waited=ExpressionWrapper(
                 Value(today, output_field=DateField()) - F("waiting_since"), output_field=DurationField()
             ),

@@ -8,8 +8,9 @@ from careplans.worklist import worklist_for
 from patients.selectors import panel_for
 from teams.selectors import teams_of
 
-# A panel is a few hundred patients at most; past this many rows, searching beats scrolling.
-ROW_LIMIT = 100
+# Past this many rows, searching beats scrolling; a page of 50 is what people expect from a search, and
+# it keeps the page within its speed budget for a user on every team (docs/benchmarks.md, run 6).
+ROW_LIMIT = 50
 
 
 class HtmxHttpRequest(HttpRequest):

@@ -68,14 +68,24 @@ R = TypeVar("R", bound=VersionedRecord)
 M = TypeVar("M", bound=type[models.Model])
 
 
-def tracked(model: M) -> M:
+def tracked(model: M | None = None, *, derived: Iterable[str] = ()) -> Any:
     """Class decorator for every patient-data model: history of every change, and no DELETE.
 
     The database enforces both, so bulk `.update()` calls, raw SQL and the
     admin are covered as well as the services.
+
+    `@tracked(derived=("last_measured_on",))` leaves columns out of the history that only repeat
+    other records (a goal's latest measurement date, kept for the worklist's index): they are not
+    stored in the events, and a change to them alone records no event.
     """
-    pgtrigger.register(pgtrigger.Protect(name="protect_deletes", operation=pgtrigger.Delete))(model)
-    return pghistory.track()(model)
+
+    def track(model: M) -> M:
+        pgtrigger.register(pgtrigger.Protect(name="protect_deletes", operation=pgtrigger.Delete))(model)
+        if derived:
+            return pghistory.track(exclude=list(derived))(model)
+        return pghistory.track()(model)
+
+    return track(model) if model is not None else track
 
 
 def lock_at_version(record: R, *, expected_version: int) -> R:

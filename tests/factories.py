@@ -157,6 +157,15 @@ class CommunityServiceFactory(ItemFactory):
     category = plan.CommunityService.Category.FOOD
     organization_name = "Eastside Food Pantry"
     phone = "555-0133"
+    # What the services store (CommunityService.waiting_since_from_fields) for a row made without them.
+    waiting_since = factory.LazyAttribute(
+        lambda o: (
+            getattr(o, "referred_on", None)
+            or timezone.localdate(
+                getattr(o, "status_changed_at", None) or getattr(o, "created_at", timezone.now())
+            )
+        )
+    )
 
 
 class CareTeamMemberFactory(ItemFactory):

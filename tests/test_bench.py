@@ -7,10 +7,11 @@ from io import StringIO
 import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
+from django.db.models import Max
 
 from bench import report
 from bench.load import parse_wrk
-from careplans.models import PLAN_ITEM_MODELS, CarePlan, GoalMeasurement, PlanReview
+from careplans.models import PLAN_ITEM_MODELS, CarePlan, CommunityService, Goal, GoalMeasurement, PlanReview
 from careplans.scale import ORGANIZATION_SLUG, SECTION_WEIGHTS, SEEDER_USERNAME, section_sizes
 from patients.models import Patient
 from teams.models import User
@@ -50,6 +51,19 @@ def test_seed_scale_builds_plans_with_items_measurements_reviews_and_history():
             e.pgh_context.metadata["command"] == "seed_scale"
             for e in events.select_related("pgh_context")[:5]
         )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_scale_stores_the_dates_the_worklist_sorts_on_as_the_services_would():
+    _seed()
+    goals = Goal.objects.exclude(measure="")
+    assert goals.exists()
+    for goal in goals:
+        latest = goal.measurements.filter(status="final").aggregate(latest=Max("measured_on"))["latest"]
+        assert goal.last_measured_on == latest
+    services = CommunityService.objects.all()
+    assert services.exists()
+    assert all(service.waiting_since == service.waiting_since_from_fields() for service in services)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
+from careplans import services
 from careplans.models import ActionStep, CarePlan, Goal, GoalMeasurement
 from careplans.worklist import (
     action_steps_assigned_to,
@@ -54,8 +55,20 @@ def stale_goal(plan: CarePlan, **fields) -> Goal:
     return factories.GoalFactory(plan=plan, **fields)
 
 
-def measure(goal: Goal, on: datetime.date, **fields) -> GoalMeasurement:
-    return GoalMeasurement.objects.create(goal=goal, value=Decimal("8.2"), measured_on=on, **fields)
+def measure(goal: Goal, on: datetime.date, *, in_error: bool = False) -> GoalMeasurement:
+    """Record a value the way the team does, through the services (they keep `goal.last_measured_on`)."""
+    member = User.objects.filter(memberships__team=goal.plan.patient.team_id).first()
+    measurement = services.record_goal_measurement(
+        goal=goal, actor=member, value=Decimal("8.2"), measured_on=on, source="clinic"
+    )
+    if in_error:
+        services.mark_measurement_in_error(
+            measurement=measurement,
+            expected_version=measurement.version,
+            actor=member,
+            reason="Wrong patient",
+        )
+    return measurement
 
 
 def sections_of(worklist):
@@ -165,7 +178,7 @@ def test_a_goal_measured_within_90_days_is_on_track(nurse, care_plan):
 
 def test_a_measurement_entered_in_error_does_not_count(nurse, care_plan):
     goal = stale_goal(care_plan)
-    measure(goal, days(-3), status="entered_in_error", status_reason="Wrong patient")
+    measure(goal, days(-3), in_error=True)
     [listed] = goals_off_track(nurse, today=days(0))
     assert listed == goal
     assert listed.last_measured_on is None
@@ -184,7 +197,7 @@ def test_a_goal_is_unmeasured_only_once_its_start_its_baseline_and_its_last_valu
     stale_goal(care_plan, baseline_date=None, baseline_value=None, created_at=ago(89))
     stale_goal(care_plan, baseline_date=days(-90))
     measure(stale_goal(care_plan, baseline_date=days(-120)), days(-90))
-    old_everything = stale_goal(care_plan, baseline_date=days(-91))
+    old_everything = stale_goal(care_plan, baseline_date=days(-100))
     measure(old_everything, days(-95))
     assert set(goals_off_track(nurse, today=days(0))) == {never_measured, old_everything}
 
