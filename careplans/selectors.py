@@ -7,7 +7,6 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, QuerySet
-from django.http import Http404
 
 from careplans.models import (
     ActionStep,
@@ -26,6 +25,7 @@ from careplans.models import (
     SharedDecision,
 )
 from teams.models import User
+from teams.rules import not_found
 from teams.selectors import team_ids_of
 
 I = TypeVar("I", bound=PlanItem)  # noqa: E741
@@ -40,7 +40,7 @@ def get_plan_for_user(user: User, plan_id: uuid.UUID | str) -> CarePlan:
     try:
         return plans_visible_to(user).select_related("patient__team__organization").get(pk=plan_id)
     except (CarePlan.DoesNotExist, ValueError, ValidationError):
-        raise Http404("No such care plan") from None
+        raise not_found(user, "No such care plan", target=plan_id) from None
 
 
 def get_plan_with_sections(user: User, plan_id: uuid.UUID | str) -> CarePlan:
@@ -94,7 +94,7 @@ def get_item_for_user(
             items = items.filter(plan_id=plan_id)
         return items.get(pk=item_id)
     except (model.DoesNotExist, ValueError, ValidationError):
-        raise Http404("No such item") from None
+        raise not_found(user, "No such item", target=item_id) from None
 
 
 def item_as_of_version(item: PlanItem, version: int) -> Any:
@@ -112,7 +112,7 @@ def get_goal_measurement_for_user(
     try:
         return measurements.get(pk=measurement_id, goal__plan__in=plans_visible_to(user))
     except (GoalMeasurement.DoesNotExist, ValueError):
-        raise Http404("No such measurement") from None
+        raise not_found(user, "No such measurement", target=measurement_id) from None
 
 
 def comment_thread(plan: CarePlan, *, item_kind: str = "", item_id: int | None = None) -> list[Comment]:
@@ -142,7 +142,7 @@ def get_comment_for_user(user: User, comment_id: int | str, *, plan_id: uuid.UUI
             pk=comment_id, plan_id=plan_id, plan__in=plans_visible_to(user)
         )
     except (Comment.DoesNotExist, ValueError):
-        raise Http404("No such comment") from None
+        raise not_found(user, "No such comment", target=comment_id) from None
 
 
 def printouts_of(plan: CarePlan) -> QuerySet[PlanPrintout]:
@@ -156,4 +156,4 @@ def get_printout_for_user(user: User, printout_id: int | str, *, plan_id: uuid.U
             pk=printout_id, plan_id=plan_id, plan__in=plans_visible_to(user)
         )
     except (PlanPrintout.DoesNotExist, ValueError):
-        raise Http404("No such printout") from None
+        raise not_found(user, "No such printout", target=printout_id) from None
