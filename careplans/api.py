@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -39,7 +40,25 @@ FILTERS = [
 ]
 
 
-class PlanSerializer(serializers.ModelSerializer):
+class ScopedSerializer(serializers.ModelSerializer):
+    """Every foreign key accepts only records the caller may see (`selectors.records_visible_to`).
+
+    A plan, goal, release or person of another team is then "does not exist", a 400 on that
+    field, exactly as for an id that exists nowhere: the answer tells an outsider nothing.
+    """
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        request = self.context.get("request")
+        user = getattr(request, "user", None) or AnonymousUser()
+        for field in fields.values():
+            related = getattr(field, "child_relation", field)
+            if isinstance(related, serializers.RelatedField) and not related.read_only:
+                related.queryset = selectors.records_visible_to(user, related.queryset.model)
+        return fields
+
+
+class PlanSerializer(ScopedSerializer):
     class Meta:
         model = CarePlan
         fields = ("id", "patient", "status", "status_reason", "version", *services.PLAN_EDITABLE)
@@ -66,7 +85,7 @@ def item_serializer(model: type[PlanItem]) -> type[serializers.ModelSerializer]:
             "read_only_fields": ("id", "status", "status_reason", "version"),
         },
     )
-    return type(f"{model.__name__}Serializer", (serializers.ModelSerializer,), {"Meta": meta})
+    return type(f"{model.__name__}Serializer", (ScopedSerializer,), {"Meta": meta})
 
 
 class VersionedViewSet(viewsets.GenericViewSet):

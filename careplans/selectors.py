@@ -6,7 +6,7 @@ import uuid
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Model, Prefetch, QuerySet
 
 from careplans.models import (
     ActionStep,
@@ -24,6 +24,7 @@ from careplans.models import (
     PlanReview,
     SharedDecision,
 )
+from patients.models import Patient
 from teams.models import User
 from teams.rules import not_found
 from teams.selectors import team_ids_of
@@ -33,6 +34,25 @@ I = TypeVar("I", bound=PlanItem)  # noqa: E741
 
 def plans_visible_to(user: User) -> QuerySet[CarePlan]:
     return CarePlan.objects.filter(patient__team_id__in=team_ids_of(user))
+
+
+def records_visible_to(user: User, model: type[Model]) -> QuerySet:
+    """The rows of `model` that `user` may see or point a foreign key at; none of an unknown model.
+
+    The one scoping rule for links given as ids (API foreign keys): plans and their items of the
+    user's teams, the patients on their panels, and the people on their teams.
+    """
+    if model is CarePlan:
+        return plans_visible_to(user)
+    if model is Patient:
+        return Patient.objects.filter(team_id__in=team_ids_of(user))
+    if model is User:
+        return User.objects.filter(
+            memberships__team_id__in=team_ids_of(user), memberships__ended_on__isnull=True
+        ).distinct()
+    if issubclass(model, PlanItem) or any(f.name == "plan" for f in model._meta.concrete_fields):
+        return model.objects.filter(plan__in=plans_visible_to(user))
+    return model.objects.none()
 
 
 def get_plan_for_user(user: User, plan_id: uuid.UUID | str) -> CarePlan:

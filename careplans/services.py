@@ -47,7 +47,7 @@ from careplans.snapshots import build_snapshot
 from teams import selectors as teams
 from teams.models import CareRole, Team, User
 from teams.records import apply_changes, create_record, history_context, lock_at_version
-from teams.rules import can_edit_plan, can_sign_off, is_on_patients_team, require
+from teams.rules import can_edit_plan, can_see_part2, can_sign_off, is_on_patients_team, require
 
 I = TypeVar("I", bound=PlanItem)  # noqa: E741
 
@@ -634,6 +634,8 @@ def request_printout(*, plan: CarePlan, actor: User, values: Mapping[str, Any]) 
     from careplans import tasks
 
     _require_member(actor, plan)
+    if values.get("include_part2"):
+        require(can_see_part2, actor, plan, "Only the patient's treating team may print Part 2 information.")
     values = {**values, "plan": plan, "plan_version": plan.version, "requested_by": actor}
     with history_context(actor=actor, reason=values.get("part2_reason", "")):
         printout = create_record(PlanPrintout, actor=actor, values=values)

@@ -70,8 +70,8 @@ is_privacy_officer = rules.is_group_member(PRIVACY_OFFICERS)
 # Every write to a plan: the treating team, and no one else (an administrator uses the admin).
 can_edit_plan = is_on_patients_team
 can_sign_off = is_on_patients_team & has_sign_off_role
-# 42 CFR Part 2 items: the treating team sees them; a copy for anyone else needs a covering release,
-# which the print form asks to be confirmed with a reason (careplans.forms.PrintForm).
+# 42 CFR Part 2 items: the treating team only. A printout including them must also be confirmed and
+# give a reason (careplans.forms.PrintoutForm), kept in the print's history.
 can_see_part2 = is_on_patients_team
 can_manage_team = is_superuser | is_team_lead
 
