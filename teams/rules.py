@@ -65,15 +65,15 @@ def has_sign_off_role(user: User, plan: Any) -> bool:
 
 
 is_superuser = rules.is_superuser
-is_privacy_officer = rules.is_group_member(PRIVACY_OFFICERS)
+is_privacy_officer = rules.Predicate(rules.is_group_member(PRIVACY_OFFICERS), name="is_privacy_officer")
 
 # Every write to a plan: the treating team, and no one else (an administrator uses the admin).
-can_edit_plan = is_on_patients_team
-can_sign_off = is_on_patients_team & has_sign_off_role
+can_edit_plan = rules.Predicate(is_on_patients_team, name="can_edit_plan")
+can_sign_off = rules.Predicate(is_on_patients_team & has_sign_off_role, name="can_sign_off")
 # 42 CFR Part 2 items: the treating team only. A printout including them must also be confirmed and
 # give a reason (careplans.forms.PrintoutForm), kept in the print's history.
-can_see_part2 = is_on_patients_team
-can_manage_team = is_superuser | is_team_lead
+can_see_part2 = rules.Predicate(is_on_patients_team, name="can_see_part2")
+can_manage_team = rules.Predicate(is_superuser | is_team_lead, name="can_manage_team")
 
 
 def require(predicate: rules.Predicate, user: User, obj: Any, message: str) -> None:
