@@ -19,6 +19,7 @@ from careplans.models import (
     Goal,
     GoalMeasurement,
     InstrumentResponse,
+    Notification,
     PlanItem,
     PlanPrintout,
     PlanReview,
@@ -133,6 +134,14 @@ def get_goal_measurement_for_user(
         return measurements.get(pk=measurement_id, goal__plan__in=plans_visible_to(user))
     except (GoalMeasurement.DoesNotExist, ValueError):
         raise not_found(user, "No such measurement", target=measurement_id) from None
+
+
+def get_notification_for_user(user: User, notification_id: int | str) -> Notification:
+    """One of the user's own notifications; anyone else's is a 404."""
+    notification = Notification.objects.filter(recipient_id=user.pk, pk=notification_id).first()
+    if notification is None:
+        raise not_found(user, "No such notification", target=notification_id)
+    return notification
 
 
 def comment_thread(plan: CarePlan, *, item_kind: str = "", item_id: int | None = None) -> list[Comment]:

@@ -20,7 +20,7 @@ class Who(StrEnum):
     NOBODY = "nobody"  # the method is refused (405)
     ANYONE = "anyone"  # signed in or not: the sign-in page, and the survey with its one-use secret
     SIGNED_IN = "signed in"  # any signed-in user; shows only their own teams' patients and their own records
-    OWNER = "owner"  # only the user the record belongs to (their notifications, their API tokens)
+    OWNER = "owner"  # only the user the record belongs to (their notifications and tokens; their comments)
     TEAM = "team"  # an active member of the patient's team (or of the team named in the URL)
     SIGN_OFF = "sign-off role"  # a team member whose role is in the team's `sign_off_roles`
     STAFF = "staff"  # `is_staff` users (the API schema and its browser in production)
@@ -107,7 +107,7 @@ PAGES: dict[str, Access] = {
     "careplans:item-reopen": Access(TEAM, TEAM, about="Reopen an item, with a reason"),
     "careplans:item-history": Access(TEAM, about="An item's timeline"),
     "careplans:plan-comments": Access(TEAM, TEAM, about="The plan's comment thread"),
-    "careplans:comment-retract": Access(TEAM, TEAM, about="Retract a comment (its author only)"),
+    "careplans:comment-retract": Access(OWNER, OWNER, about="Retract a comment (its author only)"),
     "careplans:item-comments": Access(TEAM, TEAM, about="An item's comment thread"),
     "careplans:plan-program": Access(TEAM, TEAM, about="CCM/PCM enrolment"),
     "careplans:enrolment-end": Access(Who.NOBODY, TEAM, about="End an enrolment"),

@@ -64,6 +64,12 @@ def has_sign_off_role(user: User, plan: Any) -> bool:
     return membership.role in Team.objects.values_list("sign_off_roles", flat=True).get(pk=team_id)
 
 
+@rules.predicate
+def is_author(user: User, record: Any) -> bool:
+    """The user wrote the record (a comment): only they may take it back."""
+    return record.author_id == user.pk
+
+
 is_superuser = rules.is_superuser
 is_privacy_officer = rules.Predicate(rules.is_group_member(PRIVACY_OFFICERS), name="is_privacy_officer")
 
