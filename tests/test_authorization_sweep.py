@@ -523,3 +523,38 @@ def test_each_member_of_the_team_gets_what_the_policy_allows_and_no_other_teams_
                     assert response.status_code in (200, 302), where
                 else:
                     assert response.status_code not in (403, 404, 405), where
+
+
+# Signing off: the one action the policy gives to some roles of the team and not others.
+
+SIGN_OFF_FORMS = {
+    "careplans:plan-review": {
+        "context": "visit",
+        "patient_present": "yes",
+        "summary": "Reviewed at the visit.",
+    }
+}
+
+
+@pytest.mark.parametrize("role", CareRole.values)
+def test_only_the_teams_sign_off_roles_sign_a_plan_off_and_a_refusal_is_logged(world, role, caplog):
+    routes = [r for r in ROUTES if r.who("POST") == Who.SIGN_OFF]
+    assert {r.name for r in routes} == set(SIGN_OFF_FORMS), (
+        "give the sweep a valid form for each sign-off route"
+    )
+    user = world.members[role]
+    client = signed_in(user)
+    may_sign = role in world.own.team.sign_off_roles
+    for route in routes:
+        [url] = urls(route, world.own)
+        versions = world.own.plan.versions.count()
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger=SECURITY_LOG):
+            response = client.post(url, SIGN_OFF_FORMS[route.name])
+        if may_sign:
+            assert response.status_code == 302, route.name
+            assert world.own.plan.versions.count() == versions + 1
+        else:
+            assert response.status_code < 500 and "signed off by" in response.content.decode(), route.name
+            assert world.own.plan.versions.count() == versions
+            assert any(f"user={user.pk} action=can_sign_off" in r.getMessage() for r in caplog.records)
