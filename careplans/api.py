@@ -26,6 +26,7 @@ from careplans import selectors, services
 from careplans.models import PLAN_ITEM_MODELS, CarePlan, PlanItem
 from config.rest import etag, if_match_version, problem
 from teams.records import StaleVersionError
+from teams.rules import log_denied
 
 ERROR = OpenApiResponse(description="Problem details: type, title, status, detail, errors by field.")
 READ_ERRORS = {401: ERROR, 403: ERROR, 404: ERROR}
@@ -56,6 +57,18 @@ class ScopedSerializer(serializers.ModelSerializer):
             if isinstance(related, serializers.RelatedField) and not related.read_only:
                 related.queryset = selectors.records_visible_to(user, related.queryset.model)
         return fields
+
+    def is_valid(self, *, raise_exception: bool = False) -> bool:
+        """Validate; a link to a record outside the caller's scope is also logged as a refusal."""
+        valid = super().is_valid()
+        if not valid:
+            user = getattr(self.context.get("request"), "user", None)
+            for name, errors in self.errors.items():
+                if any(getattr(error, "code", "") == "does_not_exist" for error in errors):
+                    log_denied(user, action=f"link {name}", target=self.initial_data.get(name), outcome="400")
+        if raise_exception and not valid:
+            raise ValidationError(self.errors)
+        return valid
 
 
 class PlanSerializer(ScopedSerializer):

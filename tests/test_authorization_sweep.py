@@ -458,6 +458,7 @@ def _sweep_without_rights(client: Client, caller: User, side: Side, caplog) -> t
         else:  # an API create naming a plan the caller may not see
             assert response.status_code == 400, where
             assert "plan" in response.json()["errors"], where
+            assert any("action=link plan" in r.getMessage() for r in caplog.records), where
     return refused, changed(before, fingerprint())
 
 
