@@ -405,6 +405,17 @@ def test_anonymous_callers_are_sent_to_sign_in_everywhere_but_the_sign_in_page_a
                 assert world.foreign.canary not in text, where
 
 
+def test_an_htmx_request_from_a_signed_out_browser_gets_401_not_the_sign_in_page(world):
+    client = Client(headers={"HX-Request": "true"})
+    for route in ROUTES:
+        if route.who("GET") in (Who.ANYONE, Who.NOBODY):
+            continue
+        for url in urls(route, world.own):
+            response = client.get(url)
+            assert response.status_code == 401, f"GET {url} ({route.name})"
+            assert world.own.canary not in body_text(response), url
+
+
 # Callers who may not touch the records: 404 (or 405), nothing changes, the refusal is logged.
 
 
