@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -25,6 +26,7 @@ from careplans import selectors, services
 from careplans.models import PLAN_ITEM_MODELS, CarePlan, Goal, GoalMeasurement, PlanItem, PlanReview
 from config.rest import etag, if_match_version, problem
 from teams.records import StaleVersionError
+from teams.rules import log_denied
 
 ERROR = OpenApiResponse(description="Problem details: type, title, status, detail, errors by field.")
 READ_ERRORS = {401: ERROR, 403: ERROR, 404: ERROR}
@@ -39,7 +41,37 @@ FILTERS = [
 ]
 
 
-class PlanSerializer(serializers.ModelSerializer):
+class ScopedSerializer(serializers.ModelSerializer):
+    """Every foreign key accepts only records the caller may see (`selectors.records_visible_to`).
+
+    A plan, goal, release or person of another team is then "does not exist", a 400 on that
+    field, exactly as for an id that exists nowhere: the answer tells an outsider nothing.
+    """
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        request = self.context.get("request")
+        user = getattr(request, "user", None) or AnonymousUser()
+        for field in fields.values():
+            related = getattr(field, "child_relation", field)
+            if isinstance(related, serializers.RelatedField) and not related.read_only:
+                related.queryset = selectors.records_visible_to(user, related.queryset.model)
+        return fields
+
+    def is_valid(self, *, raise_exception: bool = False) -> bool:
+        """Validate; a link to a record outside the caller's scope is also logged as a refusal."""
+        valid = super().is_valid()
+        if not valid:
+            user = getattr(self.context.get("request"), "user", None)
+            for name, errors in self.errors.items():
+                if any(getattr(error, "code", "") == "does_not_exist" for error in errors):
+                    log_denied(user, action=f"link {name}", target=self.initial_data.get(name), outcome="400")
+        if raise_exception and not valid:
+            raise ValidationError(self.errors)
+        return valid
+
+
+class PlanSerializer(ScopedSerializer):
     class Meta:
         model = CarePlan
         fields = ("id", "patient", "status", "status_reason", "version", *services.PLAN_EDITABLE)
@@ -71,7 +103,7 @@ def item_serializer(model: type[PlanItem]) -> type[serializers.ModelSerializer]:
             "read_only_fields": ("id", "status", "status_reason", "version"),
         },
     )
-    return type(f"{model.__name__}Serializer", (serializers.ModelSerializer,), {"Meta": meta})
+    return type(f"{model.__name__}Serializer", (ScopedSerializer,), {"Meta": meta})
 
 
 class VersionedViewSet(viewsets.GenericViewSet):

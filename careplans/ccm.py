@@ -12,7 +12,7 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,6 +31,7 @@ from patients.models import Patient
 from teams import selectors as teams
 from teams.models import CareRole, User
 from teams.records import apply_changes, create_record, history_context, lock_at_version
+from teams.rules import is_on_patients_team, require
 
 # Roles whose time counts as clinical staff time (CMS: RN, LPN, certified MA, pharmacist...).
 CLINICAL_ROLES = frozenset(
@@ -48,8 +49,7 @@ TIME_CORRECTABLE = ("minutes", "activity", "performed_on", "face_to_face", "note
 
 
 def _require_member(actor: User, patient: Patient) -> None:
-    if not teams.is_member(actor, patient.team_id):
-        raise PermissionDenied("You are not on this patient's team.")
+    require(is_on_patients_team, actor, patient, "You are not on this patient's team.")
 
 
 def _require_reason(reason: str, field: str = "status_reason") -> str:

@@ -8,13 +8,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
-from django.http import Http404
 
 from careplans.billing import MonthMinutes, Suggestion, suggest_codes
 from careplans.ccm_models import BillingCodeRule, CareTimeEntry, ProgramEnrolment, StaffType, month_end
 from careplans.models import Problem
 from patients.models import Patient
 from teams.models import Team, User
+from teams.rules import not_found
 from teams.selectors import team_ids_of
 
 QUALIFYING = Q(
@@ -132,7 +132,7 @@ def team_for_user(user: User, team_id: str) -> Team:
     try:
         return Team.objects.filter(pk__in=team_ids_of(user)).get(pk=team_id)
     except (Team.DoesNotExist, ValueError):
-        raise Http404("No such team") from None
+        raise not_found(user, "No such team", target=team_id) from None
 
 
 def month_report(team: Team, month: datetime.date) -> list[tuple[Patient, PatientMonth]]:
@@ -158,4 +158,4 @@ def get_time_entry_for_user(user: User, entry_id: int | str, *, patient: Patient
             pk=entry_id, patient=patient, patient__team_id__in=team_ids_of(user)
         )
     except (CareTimeEntry.DoesNotExist, ValueError):
-        raise Http404("No such time entry") from None
+        raise not_found(user, "No such time entry", target=entry_id) from None

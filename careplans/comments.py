@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,6 +19,7 @@ from careplans.services import _require_member, _require_reason
 from teams import selectors as teams
 from teams.models import User
 from teams.records import apply_changes, create_record, history_context, lock_at_version
+from teams.rules import is_author, require
 
 # "@" then a username (Django allows letters, digits and @.+-_), not inside a word or an e-mail address.
 MENTION = re.compile(r"(?<![\w@.+-])@([\w.+-]*[\w+-])")
@@ -95,8 +96,7 @@ def add_comment(
 def retract_comment(*, comment: Comment, expected_version: int, actor: User, reason: str) -> Comment:
     """Take back one's own comment: its text is hidden from everyone and kept only in its history."""
     _require_member(actor, comment.plan)
-    if comment.author_id != actor.pk:
-        raise PermissionDenied("Only the author can retract a comment.")
+    require(is_author, actor, comment, "Only the author can retract a comment.")
     reason = _require_reason(reason)
     locked = lock_at_version(comment, expected_version=expected_version)
     if locked.is_retracted:

@@ -6,8 +6,7 @@ import uuid
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, QuerySet
-from django.http import Http404
+from django.db.models import Count, Model, Prefetch, QuerySet
 
 from careplans.models import (
     ActionStep,
@@ -20,12 +19,15 @@ from careplans.models import (
     Goal,
     GoalMeasurement,
     InstrumentResponse,
+    Notification,
     PlanItem,
     PlanPrintout,
     PlanReview,
     SharedDecision,
 )
+from patients.models import Patient
 from teams.models import User
+from teams.rules import not_found
 from teams.selectors import team_ids_of
 
 I = TypeVar("I", bound=PlanItem)  # noqa: E741
@@ -35,12 +37,31 @@ def plans_visible_to(user: User) -> QuerySet[CarePlan]:
     return CarePlan.objects.filter(patient__team_id__in=team_ids_of(user))
 
 
+def records_visible_to(user: User, model: type[Model]) -> QuerySet:
+    """The rows of `model` that `user` may see or point a foreign key at; none of an unknown model.
+
+    The one scoping rule for links given as ids (API foreign keys): plans and their items of the
+    user's teams, the patients on their panels, and the people on their teams.
+    """
+    if model is CarePlan:
+        return plans_visible_to(user)
+    if model is Patient:
+        return Patient.objects.filter(team_id__in=team_ids_of(user))
+    if model is User:
+        return User.objects.filter(
+            memberships__team_id__in=team_ids_of(user), memberships__ended_on__isnull=True
+        ).distinct()
+    if issubclass(model, PlanItem) or any(f.name == "plan" for f in model._meta.concrete_fields):
+        return model.objects.filter(plan__in=plans_visible_to(user))
+    return model.objects.none()
+
+
 def get_plan_for_user(user: User, plan_id: uuid.UUID | str) -> CarePlan:
     """The plan, or 404 when it does not exist or its patient is not on one of the user's teams."""
     try:
         return plans_visible_to(user).select_related("patient__team__organization").get(pk=plan_id)
     except (CarePlan.DoesNotExist, ValueError, ValidationError):
-        raise Http404("No such care plan") from None
+        raise not_found(user, "No such care plan", target=plan_id) from None
 
 
 def get_plan_with_sections(user: User, plan_id: uuid.UUID | str) -> CarePlan:
@@ -94,7 +115,7 @@ def get_item_for_user(
             items = items.filter(plan_id=plan_id)
         return items.get(pk=item_id)
     except (model.DoesNotExist, ValueError, ValidationError):
-        raise Http404("No such item") from None
+        raise not_found(user, "No such item", target=item_id) from None
 
 
 def item_as_of_version(item: PlanItem, version: int) -> Any:
@@ -112,7 +133,15 @@ def get_goal_measurement_for_user(
     try:
         return measurements.get(pk=measurement_id, goal__plan__in=plans_visible_to(user))
     except (GoalMeasurement.DoesNotExist, ValueError):
-        raise Http404("No such measurement") from None
+        raise not_found(user, "No such measurement", target=measurement_id) from None
+
+
+def get_notification_for_user(user: User, notification_id: int | str) -> Notification:
+    """One of the user's own notifications; anyone else's is a 404."""
+    notification = Notification.objects.filter(recipient_id=user.pk, pk=notification_id).first()
+    if notification is None:
+        raise not_found(user, "No such notification", target=notification_id)
+    return notification
 
 
 def comment_thread(plan: CarePlan, *, item_kind: str = "", item_id: int | None = None) -> list[Comment]:
@@ -142,7 +171,7 @@ def get_comment_for_user(user: User, comment_id: int | str, *, plan_id: uuid.UUI
             pk=comment_id, plan_id=plan_id, plan__in=plans_visible_to(user)
         )
     except (Comment.DoesNotExist, ValueError):
-        raise Http404("No such comment") from None
+        raise not_found(user, "No such comment", target=comment_id) from None
 
 
 def printouts_of(plan: CarePlan) -> QuerySet[PlanPrintout]:
@@ -156,4 +185,4 @@ def get_printout_for_user(user: User, printout_id: int | str, *, plan_id: uuid.U
             pk=printout_id, plan_id=plan_id, plan__in=plans_visible_to(user)
         )
     except (PlanPrintout.DoesNotExist, ValueError):
-        raise Http404("No such printout") from None
+        raise not_found(user, "No such printout", target=printout_id) from None

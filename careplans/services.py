@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
@@ -47,6 +47,7 @@ from careplans.snapshots import build_snapshot
 from teams import selectors as teams
 from teams.models import CareRole, Team, User
 from teams.records import apply_changes, create_record, history_context, lock_at_version
+from teams.rules import can_edit_plan, can_see_part2, can_sign_off, is_on_patients_team, require
 
 I = TypeVar("I", bound=PlanItem)  # noqa: E741
 
@@ -75,8 +76,7 @@ def editable_fields(model: type[PlanItem]) -> tuple[str, ...]:
 
 
 def _require_member(actor: User, plan: CarePlan) -> None:
-    if not teams.is_member(actor, plan.patient.team_id):
-        raise PermissionDenied("You are not on this patient's team.")
+    require(can_edit_plan, actor, plan, "You are not on this patient's team.")
 
 
 def _check_people(plan: CarePlan, values: Mapping[str, Any]) -> None:
@@ -354,10 +354,8 @@ def record_plan_review(
     _require_member(actor, plan)
     membership = teams.membership_in(actor, plan.patient.team_id)
     locked = CarePlan.objects.select_for_update().select_related("patient__team").get(pk=plan.pk)
-    team = locked.patient.team
-    if membership.role not in team.sign_off_roles:
-        allowed = ", ".join(str(CareRole(role).label).lower() for role in team.sign_off_roles)
-        raise PermissionDenied(f"On this team a plan is signed off by: {allowed}.")
+    allowed = ", ".join(str(CareRole(role).label).lower() for role in locked.patient.team.sign_off_roles)
+    require(can_sign_off, actor, locked, f"On this team a plan is signed off by: {allowed}.")
     now = timezone.now()
     next_due = timezone.localdate(now) + locked.review_interval()
     with history_context(actor=actor):
@@ -617,8 +615,7 @@ def issue_survey_tokens(*, team: Team, actor: User, count: int, month: datetime.
 
     The secrets exist only in the answer (to print or send); the database keeps their hashes.
     """
-    if not teams.is_member(actor, team.pk):
-        raise PermissionDenied("You are not on this team.")
+    require(is_on_patients_team, actor, team, "You are not on this team.")
     if not 1 <= count <= 200:
         raise ValidationError({"count": "Print between 1 and 200 invitations at a time."})
     tokens = [secrets.token_urlsafe(16) for _ in range(count)]
@@ -651,8 +648,7 @@ def submit_survey_response(*, token: str, answers: Mapping[str, Any]) -> SurveyR
 @transaction.atomic
 def record_improvement_goal(*, team: Team, actor: User, month: datetime.date, goal: str) -> ImprovementGoal:
     """Record what the team will improve this month."""
-    if not teams.is_member(actor, team.pk):
-        raise PermissionDenied("You are not on this team.")
+    require(is_on_patients_team, actor, team, "You are not on this team.")
     if not goal.strip():
         raise ValidationError({"goal": "Say what the team will improve."})
     with history_context(actor=actor):
@@ -673,6 +669,8 @@ def request_printout(*, plan: CarePlan, actor: User, values: Mapping[str, Any]) 
     from careplans import tasks
 
     _require_member(actor, plan)
+    if values.get("include_part2"):
+        require(can_see_part2, actor, plan, "Only the patient's treating team may print Part 2 information.")
     values = {**values, "plan": plan, "plan_version": plan.version, "requested_by": actor}
     with history_context(actor=actor, reason=values.get("part2_reason", "")):
         printout = create_record(PlanPrintout, actor=actor, values=values)

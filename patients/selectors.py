@@ -9,10 +9,10 @@ import uuid
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower, Upper
-from django.http import Http404
 
 from patients.models import Patient, RelatedPerson
 from teams.models import User
+from teams.rules import not_found
 from teams.selectors import team_ids_of
 
 
@@ -26,7 +26,7 @@ def get_patient_for_user(user: User, patient_id: uuid.UUID | str) -> Patient:
     try:
         return patients_visible_to(user).select_related("team", "organization").get(pk=patient_id)
     except (Patient.DoesNotExist, ValueError):
-        raise Http404("No such patient") from None
+        raise not_found(user, "No such patient", target=patient_id) from None
 
 
 def get_related_person_for_user(
@@ -38,7 +38,7 @@ def get_related_person_for_user(
             pk=person_id, patient_id=patient_id, patient__in=patients_visible_to(user)
         )
     except (RelatedPerson.DoesNotExist, ValueError):
-        raise Http404("No such person") from None
+        raise not_found(user, "No such person", target=person_id) from None
 
 
 def panel_for(user: User, *, query: str = "", limit: int | None = None) -> QuerySet[Patient]:

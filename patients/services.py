@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from careplans.models import CarePlan
 from patients.models import Patient, RelatedPerson
-from teams import selectors as teams
 from teams.models import Team, User
 from teams.records import apply_changes, create_record, history_context, lock_at_version
+from teams.rules import is_on_patients_team, require
 
 PATIENT_EDITABLE = (
     "mrn",
@@ -45,8 +45,7 @@ RELATED_PERSON_EDITABLE = (
 
 
 def _require_member(actor: User, team_id: int) -> None:
-    if not teams.is_member(actor, team_id):
-        raise PermissionDenied("You are not on this patient's team.")
+    require(is_on_patients_team, actor, team_id, "You are not on this patient's team.")
 
 
 @transaction.atomic

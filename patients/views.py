@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 from django_htmx.middleware import HtmxDetails
 
 from careplans.worklist import worklist_for
@@ -17,6 +18,7 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
+@require_GET
 def patient_list(request: HtmxHttpRequest) -> HttpResponse:
     """The home page: the signed-in user's worklist and patients; an HTMX search gets only the table rows."""
     # PostgreSQL refuses NUL in text, and no name contains one: dropped rather than failing the search.

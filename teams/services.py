@@ -9,15 +9,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from teams import selectors
 from teams.models import ApiToken, Membership, Team, User
 from teams.records import apply_changes, create_record, history_context, lock_at_version
+from teams.rules import can_manage_team, require
 
 
 def _require_team_lead(actor: User, team: Team) -> None:
-    membership = selectors.membership_in(actor, team.pk)
-    if not (actor.is_superuser or (membership and membership.is_team_lead)):
-        raise PermissionDenied("Only a team lead can change who is on the team.")
+    require(can_manage_team, actor, team, "Only a team lead can change who is on the team.")
 
 
 @transaction.atomic

@@ -6,11 +6,12 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from teams import services
 from teams.models import ApiToken
+from teams.rules import not_found
 
 
 class ApiTokenForm(forms.Form):
@@ -38,6 +39,8 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def revoke_api_token(request: HttpRequest, token_id: int) -> HttpResponse:
-    token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
+    token = ApiToken.objects.filter(pk=token_id, user=request.user).first()
+    if token is None:
+        raise not_found(request.user, "No such token", target=token_id)
     services.revoke_api_token(token=token, actor=request.user)
     return redirect("api-tokens")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,6 +25,7 @@ from careplans.models import CarePlan, Comment, PlanItem
 from careplans.selectors import comment_thread, get_comment_for_user, get_plan_for_user
 from careplans.views.plan import HtmxHttpRequest, form_data, plan_and_item
 from teams.records import StaleVersionError
+from teams.rules import is_author, require
 
 PAGE = "careplans/comment_thread.html"
 PARTIALS = "careplans/partials/comments.html"
@@ -134,8 +135,7 @@ def thread(
 def retract(request: HtmxHttpRequest, plan_id: uuid.UUID, comment_id: int) -> HttpResponse:
     """The author takes a comment back, with a reason: its text is hidden and kept in history."""
     comment = get_comment_for_user(request.user, comment_id, plan_id=plan_id)
-    if comment.author_id != request.user.pk:
-        raise PermissionDenied("Only the author can retract a comment.")
+    require(is_author, request.user, comment, "Only the author can retract a comment.")
     thread = _thread(request, plan_id, comment.item_kind, comment.item_id)
     form = RetractCommentForm(
         form_data(request), initial={"version": comment.version}, auto_id=f"retract-{comment.pk}-%s"

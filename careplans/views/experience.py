@@ -20,6 +20,7 @@ from careplans import experience, services, trend_charts
 from careplans.models import ImprovementGoal, SurveyResponse, SurveyToken
 from careplans.services import SurveyTokenUsed
 from teams.models import Team
+from teams.rules import not_found
 from teams.selectors import teams_of
 
 
@@ -94,7 +95,7 @@ def _team_for(request: HttpRequest, team_id: int) -> Team:
     try:
         return teams_of(request.user).get(pk=team_id)
     except Team.DoesNotExist:
-        raise Http404("No such team") from None
+        raise not_found(request.user, "No such team", target=team_id) from None
 
 
 def _context(team: Team, goal_form: forms.Form, print_form: forms.Form) -> dict:

@@ -6,12 +6,12 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from careplans import reminders
-from careplans.models import Notification
+from careplans.selectors import get_notification_for_user
 from careplans.views.plan import HtmxHttpRequest
 
 PAGE = "careplans/notifications.html"
@@ -34,7 +34,7 @@ def notification_list(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 def notification_open(request: HtmxHttpRequest, notification_id: int) -> HttpResponse:
-    notification = get_object_or_404(Notification, pk=notification_id, recipient=request.user)
+    notification = get_notification_for_user(request.user, notification_id)
     reminders.mark_read(notification=notification, actor=request.user)
     return redirect(reminders.notification_link(notification, request.user))
 
@@ -43,7 +43,7 @@ def notification_open(request: HtmxHttpRequest, notification_id: int) -> HttpRes
 @never_cache
 def notification_detail(request: HtmxHttpRequest, notification_id: int) -> HttpResponse:
     """A reminder of several items: each one, with its patient, date and a link."""
-    notification = get_object_or_404(Notification, pk=notification_id, recipient=request.user)
+    notification = get_notification_for_user(request.user, notification_id)
     reminders.mark_read(notification=notification, actor=request.user)
     items = reminders.reminded_items(notification, request.user)
     return render(

@@ -99,6 +99,7 @@ def plan_sections(plan: CarePlan) -> dict[str, Section]:
 
 
 @never_cache
+@require_GET
 def plan_detail(request: HtmxHttpRequest, plan_id: uuid.UUID) -> HttpResponse:
     """The whole care plan, in a fixed number of queries however large it grows.
 

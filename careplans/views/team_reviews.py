@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from careplans.models import CommunityService, Goal
 from careplans.views.plan import HtmxHttpRequest
 from careplans.worklist import REVIEW_HORIZON_DAYS, reviews_due
+from teams.rules import not_found
 from teams.selectors import teams_of
 
 
@@ -22,7 +23,7 @@ def team_reviews(request: HtmxHttpRequest, team_id: int) -> HttpResponse:
     """Overdue first, then due within the worklist's horizon; one query per list however large the panel."""
     team = teams_of(request.user).filter(pk=team_id).first()
     if team is None:
-        raise Http404("No such team")
+        raise not_found(request.user, "No such team", target=team_id)
     today = timezone.localdate()
     horizon = today + datetime.timedelta(days=REVIEW_HORIZON_DAYS)
     item_filter = {

@@ -52,7 +52,9 @@ def test_an_outsider_cannot_add_to_another_teams_plan(outsider, care_plan):
     response = client.post(
         "/api/v1/problems/", {"plan": str(care_plan.pk), "condition": "Gout"}, format="json"
     )
-    assert_problem_body(response, 404)
+    # The same field error as for a plan that exists nowhere: the answer does not confirm the plan exists.
+    body = assert_problem_body(response, 400)
+    assert body["errors"]["plan"] == [f'Invalid pk "{care_plan.pk}" - object does not exist.']
     assert not care_plan.problems.exists()
 
 
