@@ -163,6 +163,7 @@ PASSWORD_HASHERS = [
 ]
 # Accounts are made by staff in the admin: nobody signs themselves up (teams.adapters.AccountAdapter).
 ACCOUNT_ADAPTER = "teams.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"login": "teams.forms.LoginForm"}
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
