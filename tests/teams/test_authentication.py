@@ -4,6 +4,7 @@ strong passwords, and the password again before changing email or the second fac
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 import time_machine
@@ -175,6 +176,24 @@ def test_a_recovery_code_signs_in_once(client, nurse):
 
     sign_in(client, "nina.nurse")
     assertContains(client.post(reverse("mfa_authenticate"), {"code": code}), "Incorrect code.")
+
+
+def test_a_password_reset_does_not_skip_the_second_factor(client, nurse, mailoutbox):
+    with_totp(nurse)
+    client.post(reverse("account_reset_password"), {"email": "nina.nurse@example.org"})
+    link = re.search(r"https?://[^/]+(/accounts/password/reset/key/\S+)", mailoutbox[0].body).group(1)
+    form_url = client.get(link)["Location"]
+    new_password = "plum kettle orbit wander"
+
+    client.post(form_url, {"password1": new_password, "password2": new_password})
+
+    assert client.get(HOME).status_code == 302  # the reset did not sign her in
+    assertRedirects(
+        sign_in(client, "nina.nurse", new_password),
+        reverse("mfa_authenticate"),
+        fetch_redirect_response=False,
+    )
+    assert client.get(HOME).status_code == 302
 
 
 @override_settings(MFA_REQUIRED=True)
