@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 from allauth.account import views as account_views
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+# The admin's own password-only form would skip the second factor: it sends people to ours instead.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     # Sign-in is allauth's (account_login, account_logout, 2fa/…); "login" and "logout" are the names

@@ -178,6 +178,18 @@ def test_a_recovery_code_signs_in_once(client, nurse):
     assertContains(client.post(reverse("mfa_authenticate"), {"code": code}), "Incorrect code.")
 
 
+def test_the_admin_sign_in_goes_through_the_same_form_and_second_factor(client, nurse):
+    nurse.is_staff = True
+    nurse.save()
+    with_totp(nurse)
+
+    response = client.post(reverse("admin:login"), {"username": "nina.nurse", "password": PASSWORD})
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert client.get(reverse("admin:index")).status_code == 302
+
+
 def test_a_password_reset_does_not_skip_the_second_factor(client, nurse, mailoutbox):
     with_totp(nurse)
     client.post(reverse("account_reset_password"), {"email": "nina.nurse@example.org"})
