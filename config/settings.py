@@ -6,6 +6,7 @@ listed in the README. The helpers below reject bad values loudly.
 
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -77,6 +78,10 @@ INSTALLED_APPS = [
     "template_partials",
     "pgtrigger",
     "pghistory",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "axes",
     "teams",
     "patients",
     "careplans",
@@ -91,12 +96,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "config.middleware.SessionLifetimeMiddleware",  # before the login check: an ended session is signed out
     "config.middleware.LoginRequiredMiddleware",
+    "config.middleware.MfaRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.NoStoreForSignedInMiddleware",
     "pghistory.middleware.HistoryMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as axes asks: it turns a refused sign-in into the lockout page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -134,15 +143,67 @@ if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "teams.User"
+# Sign-in: django-allauth (username or email, then a second factor) with django-axes in front
+# (docs/security.md, "Authentication and sessions"). "login" is an alias of allauth's account_login.
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out username and address
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 15}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",  # still checks (and upgrades) older hashes
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# Accounts are made by staff in the admin: nobody signs themselves up (teams.adapters.AccountAdapter).
+ACCOUNT_ADAPTER = "teams.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"login": "teams.forms.LoginForm"}
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_SESSION_REMEMBER = False  # the session cookie ends with the browser; the server ends it sooner
+ACCOUNT_REAUTHENTICATION_REQUIRED = True  # password again before changing email or password
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 5 * 60
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False  # other sessions end anyway (session auth hash); this one stays
+# allauth's per-account failed-login limit would let anyone lock a nurse out from anywhere; axes locks the
+# pair (username, address) instead, so only the per-address limit is kept here.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip"}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = SITE_NAME
+# Emails are typed in by staff and never confirmed by mail, so "verified" means nothing here.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+# Every signed-in user must have a second factor before seeing anything (config.middleware). On by
+# default in production; off in development and the demo so its logins work with a password alone.
+MFA_REQUIRED = env_bool("MFA_REQUIRED", not DEBUG)
+
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+# The pair, not the username alone: an attacker elsewhere cannot lock a nurse out of the clinic's network.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "teams.adapters.axes_username"
+AXES_CLIENT_IP_CALLABLE = "teams.adapters.client_ip_address"
+AXES_RESET_ON_SUCCESS = True
+# The lock lasts 15 minutes from the fifth failure; trying again meanwhile does not restart the clock.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
+AXES_VERBOSE = False
+
+# Sessions live in the database, so ending one on the server (sign out, deactivation) really ends it.
+# Idle limit: 15 minutes without a request the person made (background polling does not count);
+# absolute limit: 12 hours after signing in. Both enforced by config.middleware.SessionLifetimeMiddleware.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 15 * 60)
+SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", 12 * 60 * 60)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
@@ -180,8 +241,7 @@ if AWS_STORAGE_BUCKET_NAME:
         },
     }
 
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 15 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
 # Headers, cookies and transport (docs/security.md). Over plain http in development the cookies keep
 # their usual names: the __Host- prefix is only accepted on Secure cookies without a Domain, at Path=/.
 SESSION_COOKIE_SECURE = not DEBUG

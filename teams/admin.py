@@ -22,7 +22,7 @@ from django.utils.html import format_html
 from pghistory.admin import EventModelAdmin
 from pghistory.models import Event
 
-from teams.models import ApiToken, Membership, Organization, Team, User
+from teams.models import ApiToken, Membership, Organization, Team, User, UserSession
 from teams.records import history_context
 
 RECORD_FIELDS = ("version", "created_at", "created_by", "updated_at", "updated_by")
@@ -180,6 +180,24 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = list_display
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(admin.ModelAdmin):
+    """Who is signed in, read-only. To end someone's sessions, deactivate the account (teams.signals)."""
+
+    list_display = ("user", "signed_in_at")
+    readonly_fields = ("user", "signed_in_at")
+    exclude = ("session_key",)  # the key is the session itself: never shown
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -155,3 +155,18 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class UserSession(models.Model):
+    """Which server-side session belongs to whom, written at sign-in, so they can be ended on the server.
+
+    Django's session table stores the user only inside its encoded data; this index lets
+    deactivating an account end its sessions without decoding every session (teams.sessions).
+    """
+
+    session_key = models.CharField(max_length=40, primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    signed_in_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.user} since {self.signed_in_at:%Y-%m-%d %H:%M}"

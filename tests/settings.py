@@ -15,3 +15,6 @@ SECURE_SSL_REDIRECT = False
 
 # Tasks run in-process in tests; tests/careplans/test_tasks.py sends one through a real broker and worker.
 CELERY_TASK_ALWAYS_EAGER = True
+
+# Tests sign in with a password alone; tests/teams/test_authentication.py turns the MFA requirement on.
+MFA_REQUIRED = False

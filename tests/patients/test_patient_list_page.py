@@ -36,7 +36,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
 
 def test_the_sign_in_page_labels_every_field(client):
     response = client.get(reverse("login"))
-    assertContains(response, '<label for="id_username">')
+    assertContains(response, '<label for="id_login">')
     assertContains(response, '<label for="id_password">')
 
 
