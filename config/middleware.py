@@ -10,6 +10,8 @@ from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 from django_htmx.http import reswap, retarget
 
+from patients import access_log
+
 
 class NoStoreForSignedInMiddleware:
     """Responses to signed-in users carry patient data: no browser or proxy may keep a copy.
@@ -44,3 +46,20 @@ class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
             return super().handle_no_permission(request, view_func)
         response = render(request, "registration/session_ended.html#session-ended", status=401)
         return retarget(reswap(response, "innerHTML"), "#session-notice")
+
+
+class AccessLogMiddleware:
+    """Log each request's reads of patient records: one access event per patient the request was handed.
+
+    The scoping selectors note the patients they return; after the response this writes the read (or,
+    for a 403/404 on a patient's URL, the refusal). See patients/access_log.py for what is logged.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with access_log.tracking_request() as access:
+            response = self.get_response(request)
+            access_log.record_request_reads(request, response, access)
+        return response

@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.NoStoreForSignedInMiddleware",
+    "config.middleware.AccessLogMiddleware",  # after auth and htmx: who read which patient (patients/access_log.py)
     "pghistory.middleware.HistoryMiddleware",
 ]
 

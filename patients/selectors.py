@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower, Upper
 from django.http import Http404
 
+from patients.access_log import note_patient
 from patients.models import Patient, RelatedPerson
 from teams.models import User
 from teams.selectors import team_ids_of
@@ -24,9 +25,11 @@ def patients_visible_to(user: User) -> QuerySet[Patient]:
 def get_patient_for_user(user: User, patient_id: uuid.UUID | str) -> Patient:
     """The patient, or 404 when it does not exist or is not on one of the user's teams."""
     try:
-        return patients_visible_to(user).select_related("team", "organization").get(pk=patient_id)
+        patient = patients_visible_to(user).select_related("team", "organization").get(pk=patient_id)
     except (Patient.DoesNotExist, ValueError):
         raise Http404("No such patient") from None
+    note_patient(patient.pk)
+    return patient
 
 
 def get_related_person_for_user(
@@ -34,11 +37,13 @@ def get_related_person_for_user(
 ) -> RelatedPerson:
     """One of the patient's related people, or 404 for outsiders and for another patient's person."""
     try:
-        return RelatedPerson.objects.select_related("patient").get(
+        person = RelatedPerson.objects.select_related("patient").get(
             pk=person_id, patient_id=patient_id, patient__in=patients_visible_to(user)
         )
     except (RelatedPerson.DoesNotExist, ValueError):
         raise Http404("No such person") from None
+    note_patient(person.patient_id)
+    return person
 
 
 def panel_for(user: User, *, query: str = "", limit: int | None = None) -> QuerySet[Patient]:
