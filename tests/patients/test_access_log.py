@@ -327,3 +327,15 @@ def test_a_privacy_officer_of_another_practice_gets_404(client, care_plan):
     client.force_login(officer)
 
     assert client.get(report_url(care_plan.patient)).status_code == 404
+
+
+def test_the_plan_page_links_to_the_report_for_privacy_officers_only(
+    client, nurse, privacy_officer, care_plan
+):
+    factories.MembershipFactory(user=privacy_officer, team=care_plan.patient.team, role=CareRole.OTHER)
+    link = f'href="{report_url(care_plan.patient)}"'
+
+    client.force_login(privacy_officer)
+    assert link in client.get(plan_url(care_plan)).text
+    client.force_login(nurse)
+    assert link not in client.get(plan_url(care_plan)).text
