@@ -7,7 +7,9 @@ import datetime
 import io
 
 import pytest
-from django.db import ProgrammingError, transaction
+from django.db import ProgrammingError, connection, transaction
+from django.test import Client, modify_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from fhir.resources.R4B.auditevent import AuditEvent as FhirAuditEvent
@@ -339,3 +341,23 @@ def test_the_plan_page_links_to_the_report_for_privacy_officers_only(
     assert link in client.get(plan_url(care_plan)).text
     client.force_login(nurse)
     assert link not in client.get(plan_url(care_plan)).text
+
+
+def test_the_access_log_adds_one_query_to_the_plan_page(nurse, care_plan):
+    def queries_of_a_plan_page_read() -> CaptureQueriesContext:
+        client = Client()  # a new client loads the middleware as the settings are now
+        client.force_login(nurse)
+        client.get(plan_url(care_plan))  # warm the session
+        with CaptureQueriesContext(connection) as queries:
+            client.get(plan_url(care_plan))
+        return queries
+
+    with modify_settings(MIDDLEWARE={"remove": "config.middleware.AccessLogMiddleware"}):
+        unlogged = queries_of_a_plan_page_read()
+    logged = queries_of_a_plan_page_read()
+
+    assert len(logged) == len(unlogged) + 1
+    inserts = [
+        q["sql"] for q in logged.captured_queries if q["sql"].startswith('INSERT INTO "patients_accessevent"')
+    ]
+    assert len(inserts) == 1
