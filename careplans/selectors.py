@@ -25,6 +25,7 @@ from careplans.models import (
     PlanReview,
     SharedDecision,
 )
+from patients.access_log import note_patient
 from patients.models import Patient
 from teams.models import User
 from teams.rules import not_found
@@ -59,9 +60,11 @@ def records_visible_to(user: User, model: type[Model]) -> QuerySet:
 def get_plan_for_user(user: User, plan_id: uuid.UUID | str) -> CarePlan:
     """The plan, or 404 when it does not exist or its patient is not on one of the user's teams."""
     try:
-        return plans_visible_to(user).select_related("patient__team__organization").get(pk=plan_id)
+        plan = plans_visible_to(user).select_related("patient__team__organization").get(pk=plan_id)
     except (CarePlan.DoesNotExist, ValueError, ValidationError):
         raise not_found(user, "No such care plan", target=plan_id) from None
+    note_patient(plan.patient_id)  # for the access log (patients/access_log.py)
+    return plan
 
 
 def get_plan_with_sections(user: User, plan_id: uuid.UUID | str) -> CarePlan:
@@ -113,9 +116,11 @@ def get_item_for_user(
     try:
         if plan_id is not None:
             items = items.filter(plan_id=plan_id)
-        return items.get(pk=item_id)
+        item = items.get(pk=item_id)
     except (model.DoesNotExist, ValueError, ValidationError):
         raise not_found(user, "No such item", target=item_id) from None
+    note_patient(item.plan.patient_id)
+    return item
 
 
 def item_as_of_version(item: PlanItem, version: int) -> Any:
@@ -131,9 +136,11 @@ def get_goal_measurement_for_user(
     if goal_id is not None:
         measurements = measurements.filter(goal_id=goal_id)
     try:
-        return measurements.get(pk=measurement_id, goal__plan__in=plans_visible_to(user))
+        measurement = measurements.get(pk=measurement_id, goal__plan__in=plans_visible_to(user))
     except (GoalMeasurement.DoesNotExist, ValueError):
         raise not_found(user, "No such measurement", target=measurement_id) from None
+    note_patient(measurement.goal.plan.patient_id)
+    return measurement
 
 
 def get_notification_for_user(user: User, notification_id: int | str) -> Notification:
@@ -167,11 +174,13 @@ def comment_counts(plan: CarePlan) -> dict[str, int]:
 
 def get_comment_for_user(user: User, comment_id: int | str, *, plan_id: uuid.UUID | str) -> Comment:
     try:
-        return Comment.objects.select_related("author", "plan__patient").get(
+        comment = Comment.objects.select_related("author", "plan__patient").get(
             pk=comment_id, plan_id=plan_id, plan__in=plans_visible_to(user)
         )
     except (Comment.DoesNotExist, ValueError):
         raise not_found(user, "No such comment", target=comment_id) from None
+    note_patient(comment.plan.patient_id)
+    return comment
 
 
 def printouts_of(plan: CarePlan) -> QuerySet[PlanPrintout]:
@@ -181,8 +190,10 @@ def printouts_of(plan: CarePlan) -> QuerySet[PlanPrintout]:
 
 def get_printout_for_user(user: User, printout_id: int | str, *, plan_id: uuid.UUID | str) -> PlanPrintout:
     try:
-        return PlanPrintout.objects.select_related("plan__patient", "requested_by").get(
+        printout = PlanPrintout.objects.select_related("plan__patient", "requested_by").get(
             pk=printout_id, plan_id=plan_id, plan__in=plans_visible_to(user)
         )
     except (PlanPrintout.DoesNotExist, ValueError):
         raise not_found(user, "No such printout", target=printout_id) from None
+    note_patient(printout.plan.patient_id)
+    return printout

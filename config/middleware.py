@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
+from patients import access_log
 from teams import sessions
 
 
@@ -97,3 +98,20 @@ class MfaRequiredMiddleware:
         if request.headers.get("HX-Request") == "true":
             return HttpResponseClientRedirect(setup_url)
         return redirect(setup_url)
+
+
+class AccessLogMiddleware:
+    """Log each request's reads of patient records: one access event per patient the request was handed.
+
+    The scoping selectors note the patients they return; after the response this writes the read (or,
+    for a 403/404 on a patient's URL, the refusal). See patients/access_log.py for what is logged.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with access_log.tracking_request() as access:
+            response = self.get_response(request)
+            access_log.record_request_reads(request, response, access)
+        return response

@@ -24,7 +24,7 @@ class Who(StrEnum):
     TEAM = "team"  # an active member of the patient's team (or of the team named in the URL)
     SIGN_OFF = "sign-off role"  # a team member whose role is in the team's `sign_off_roles`
     STAFF = "staff"  # `is_staff` users (the API schema and its browser in production)
-    PRIVACY_OFFICER = "privacy officer"  # members of the "privacy officers" group
+    PRIVACY_OFFICER = "privacy officer"  # users with User.is_privacy_officer set (in the admin)
 
 
 @dataclass(frozen=True)

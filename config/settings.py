@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.NoStoreForSignedInMiddleware",
+    "config.middleware.AccessLogMiddleware",  # after auth and htmx: who read which patient (patients/access_log.py)
     "pghistory.middleware.HistoryMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as axes asks: it turns a refused sign-in into the lockout page
 ]

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
-from patients.models import Patient, RelatedPerson
+from patients.models import AccessEvent, Patient, RelatedPerson
 from teams.admin import PatientDataAdmin, register_history_admins
 
 
@@ -23,6 +24,27 @@ class RelatedPersonAdmin(PatientDataAdmin):
     list_select_related = ("patient",)
     search_fields = ("name", "patient__mrn", "patient__family_name", "patient__given_name")
     autocomplete_fields = ("patient",)
+
+
+@admin.register(AccessEvent)
+class AccessEventAdmin(admin.ModelAdmin):
+    """The access log, read-only: rows are only ever added, by patients.access_log.record_access."""
+
+    list_display = ("recorded", "agent", "subtype", "outcome", "patient", "what", "source_address", "purpose")
+    list_filter = ("subtype", "outcome", "purpose")
+    list_select_related = ("agent", "patient")
+    search_fields = ("agent__username", "patient__mrn", "what", "query", "recipient")
+    date_hierarchy = "recorded"
+    raw_id_fields = ("agent", "patient", "api_token")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 register_history_admins("patients")

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import date
+from typing import Any
 
+import pgtrigger
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -146,3 +149,135 @@ class RelatedPerson(VersionedRecord):
     @property
     def is_ended(self) -> bool:
         return self.status in self.END_STATUSES
+
+
+class AccessEvent(models.Model):
+    """One read, search, print, export, download or disclosure of patient data: the access log.
+
+    Shaped like a FHIR AuditEvent (`as_fhir`) so it can be exported as one. Append-only: a trigger
+    refuses UPDATE and DELETE, and the app's database role has only SELECT and INSERT on the table
+    (`manage.py grant_app_role`). Written by `patients.access_log.record_access`, nowhere else.
+    """
+
+    class Subtype(models.TextChoices):
+        READ = "read", "Read"
+        SEARCH = "search", "Search"
+        PRINT = "print", "Print"
+        EXPORT = "export", "Export"
+        DOWNLOAD = "download", "Download"
+        DISCLOSURE = "disclosure", "Disclosure"
+
+    class Action(models.TextChoices):
+        # FHIR AuditEventAction.
+        CREATE = "C", "Create"
+        READ = "R", "Read/view/print"
+        UPDATE = "U", "Update"
+        DELETE = "D", "Delete"
+        EXECUTE = "E", "Execute (search, export)"
+
+    class Outcome(models.IntegerChoices):
+        # FHIR AuditEventOutcome.
+        SUCCESS = 0, "Success"
+        DENIED = 4, "Denied (minor failure)"
+        FAILED = 8, "Failed (serious failure)"
+        MAJOR_FAILURE = 12, "Major failure"
+
+    class Purpose(models.TextChoices):
+        # HL7 v3 PurposeOfUse codes.
+        TREATMENT = "TREAT", "Treatment"
+        EMERGENCY = "ETREAT", "Emergency treatment (break the glass)"
+        PAYMENT = "HPAYMT", "Payment"
+        PATIENT_REQUEST = "PATRQT", "Patient requested"
+
+    recorded = models.DateTimeField(default=timezone.now, editable=False)
+    subtype = models.CharField(max_length=12, choices=Subtype.choices)
+    action = models.CharField(max_length=1, choices=Action.choices, default=Action.READ)
+    outcome = models.PositiveSmallIntegerField(choices=Outcome.choices, default=Outcome.SUCCESS)
+    agent = models.ForeignKey(
+        "teams.User", on_delete=models.PROTECT, null=True, blank=True, related_name="access_events"
+    )
+    agent_role = models.CharField(max_length=60, blank=True, help_text="The agent's role(s) at the time.")
+    api_token = models.ForeignKey(
+        "teams.ApiToken", on_delete=models.PROTECT, null=True, blank=True, related_name="access_events"
+    )
+    source_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, null=True, blank=True, related_name="access_events"
+    )
+    what = models.CharField(max_length=200, blank=True, help_text="The object read (type/id) or the page.")
+    url_name = models.CharField(max_length=100, blank=True)
+    # A search's text is itself access-logged PHI (a name or date of birth): kept, like the rest of the row.
+    query = models.TextField(blank=True)
+    result_count = models.PositiveIntegerField(null=True, blank=True)
+    purpose = models.CharField(max_length=8, choices=Purpose.choices, default=Purpose.TREATMENT)
+    recipient = models.CharField(max_length=200, blank=True, help_text="Who received a disclosure.")
+
+    class Meta:
+        ordering = ["-recorded", "-id"]
+        indexes = [
+            models.Index(fields=["patient", "recorded"], name="access_patient_recorded"),
+            models.Index(fields=["agent", "recorded"], name="access_agent_recorded"),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recorded:%Y-%m-%d %H:%M} {self.agent or 'anonymous'} {self.subtype} {self.what}"
+
+    def as_fhir(self) -> dict[str, Any]:
+        """The event as a FHIR R4 AuditEvent resource (a dict ready for JSON)."""
+        agent: dict[str, Any] = {
+            "requestor": True,
+            "who": {"display": str(self.agent) if self.agent_id else "anonymous"},
+        }
+        if self.agent_id:
+            agent["who"]["identifier"] = {"system": "urn:careweave:user", "value": str(self.agent_id)}
+        if self.agent_role:
+            agent["role"] = [{"text": self.agent_role}]
+        if self.source_address:
+            agent["network"] = {"address": self.source_address, "type": "2"}  # 2 = IP address
+        if self.purpose:
+            agent["purposeOfUse"] = [{"coding": [{"system": PURPOSE_OF_USE, "code": self.purpose}]}]
+        entities: list[dict[str, Any]] = []
+        if self.patient_id:
+            entities.append(
+                {"what": {"reference": f"Patient/{self.patient_id}"}, "type": _entity_type("1", "Person")}
+            )
+        if self.what or self.query:
+            entity: dict[str, Any] = {"type": _entity_type("2", "System Object")}
+            if self.what:
+                entity["what"] = {"display": self.what}
+            if self.query:
+                entity["query"] = base64.b64encode(self.query.encode()).decode()
+            if self.recipient:
+                entity["detail"] = [{"type": "recipient", "valueString": self.recipient}]
+            entities.append(entity)
+        resource: dict[str, Any] = {
+            "resourceType": "AuditEvent",
+            "id": str(self.pk),
+            "type": {"system": AUDIT_TYPE, "code": "rest", "display": "RESTful Operation"},
+            "subtype": [{"system": "urn:careweave:access-subtype", "code": self.subtype}],
+            "action": self.action,
+            "recorded": self.recorded.isoformat(),
+            "outcome": str(self.outcome),
+            "purposeOfEvent": [{"coding": [{"system": PURPOSE_OF_USE, "code": self.purpose}]}],
+            "agent": [agent],
+            "source": {"observer": {"display": "Careweave"}},
+        }
+        if entities:
+            resource["entity"] = entities
+        return resource
+
+
+AUDIT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type"
+PURPOSE_OF_USE = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
+
+
+def _entity_type(code: str, display: str) -> dict[str, str]:
+    return {
+        "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type",
+        "code": code,
+        "display": display,
+    }

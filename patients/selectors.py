@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
+from dataclasses import dataclass
 
 from django.contrib.postgres.search import TrigramWordSimilarity
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower, Upper
 
-from patients.models import Patient, RelatedPerson
-from teams.models import User
+from patients.access_log import note_patient
+from patients.models import AccessEvent, Patient, RelatedPerson
+from teams.models import Team, User
 from teams.rules import not_found
 from teams.selectors import team_ids_of
 
@@ -24,9 +27,11 @@ def patients_visible_to(user: User) -> QuerySet[Patient]:
 def get_patient_for_user(user: User, patient_id: uuid.UUID | str) -> Patient:
     """The patient, or 404 when it does not exist or is not on one of the user's teams."""
     try:
-        return patients_visible_to(user).select_related("team", "organization").get(pk=patient_id)
+        patient = patients_visible_to(user).select_related("team", "organization").get(pk=patient_id)
     except (Patient.DoesNotExist, ValueError):
         raise not_found(user, "No such patient", target=patient_id) from None
+    note_patient(patient.pk)
+    return patient
 
 
 def get_related_person_for_user(
@@ -34,11 +39,13 @@ def get_related_person_for_user(
 ) -> RelatedPerson:
     """One of the patient's related people, or 404 for outsiders and for another patient's person."""
     try:
-        return RelatedPerson.objects.select_related("patient").get(
+        person = RelatedPerson.objects.select_related("patient").get(
             pk=person_id, patient_id=patient_id, patient__in=patients_visible_to(user)
         )
     except (RelatedPerson.DoesNotExist, ValueError):
         raise not_found(user, "No such person", target=person_id) from None
+    note_patient(person.patient_id)
+    return person
 
 
 def panel_for(user: User, *, query: str = "", limit: int | None = None) -> QuerySet[Patient]:
@@ -95,3 +102,83 @@ def _ranked(patients: QuerySet[Patient], query: str) -> QuerySet[Patient]:
                 similarity=TrigramWordSimilarity(query.lower(), Lower("family_name"))
             ).order_by("-similarity", "family_name", "given_name")
     return patients.order_by("family_name", "given_name")
+
+
+def get_patient_for_privacy_officer(user: User, patient_id: uuid.UUID | str) -> Patient:
+    """A patient of a practice the user works in, for its privacy officer.
+
+    403 for someone on the patient's team who is not a privacy officer; 404 for everyone else, so the
+    answer reveals nothing about patients of other teams.
+    """
+    practices = Team.objects.filter(pk__in=team_ids_of(user)).values("organization_id")
+    try:
+        patient = Patient.objects.select_related("team", "organization").get(
+            pk=patient_id, organization_id__in=practices
+        )
+    except (Patient.DoesNotExist, ValueError):
+        raise not_found(user, "No such patient", target=patient_id) from None
+    if not user.is_privacy_officer:
+        if patients_visible_to(user).filter(pk=patient.pk).exists():
+            raise PermissionDenied("Only a privacy officer may see who has read this record.")
+        raise not_found(user, "No such patient", target=patient.pk)
+    note_patient(patient.pk)
+    return patient
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """A copy of the record given to someone outside the patient's care team."""
+
+    when: datetime.datetime
+    recipient: str
+    what: str
+    how: str
+    by: User | None
+
+
+@dataclass(frozen=True)
+class AccessReport:
+    reads: list[AccessEvent]
+    more_reads: bool
+    disclosures: list[Disclosure]
+
+
+def access_report(
+    patient: Patient,
+    *,
+    since: datetime.datetime | None = None,
+    until: datetime.datetime | None = None,
+    limit: int | None = None,
+) -> AccessReport:
+    """Who read, printed, exported or searched the patient's record, and who outside the team received it.
+
+    Disclosures are prints for someone other than the patient (PlanPrintout) and access events of type
+    disclosure; reads are every other access event of the patient, newest first, cut to `limit`.
+    """
+    from careplans.models import PlanPrintout  # careplans depends on patients, not the other way round
+
+    events = AccessEvent.objects.filter(patient=patient).select_related("agent", "api_token")
+    prints = PlanPrintout.objects.filter(plan__patient=patient, recipient=PlanPrintout.Recipient.OTHER)
+    if since:
+        events, prints = events.filter(recorded__gte=since), prints.filter(created_at__gte=since)
+    if until:
+        events, prints = events.filter(recorded__lt=until), prints.filter(created_at__lt=until)
+    reads = list(events.exclude(subtype=AccessEvent.Subtype.DISCLOSURE)[: limit + 1 if limit else None])
+    disclosures = [
+        Disclosure(
+            when=printout.created_at,
+            recipient=printout.recipient_name,
+            what=f"{printout.get_document_display()}, version {printout.plan_version}",
+            how=printout.get_delivery_display(),
+            by=printout.requested_by,
+        )
+        for printout in prints.select_related("requested_by")
+    ] + [
+        Disclosure(
+            when=event.recorded, recipient=event.recipient, what=event.what, how="Electronic", by=event.agent
+        )
+        for event in events.filter(subtype=AccessEvent.Subtype.DISCLOSURE)
+    ]
+    disclosures.sort(key=lambda row: row.when, reverse=True)
+    more = limit is not None and len(reads) > limit
+    return AccessReport(reads=reads[:limit] if limit else reads, more_reads=more, disclosures=disclosures)

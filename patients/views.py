@@ -1,13 +1,24 @@
 from __future__ import annotations
 
+import csv
+import uuid
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_htmx.middleware import HtmxDetails
 
 from careplans.worklist import worklist_for
-from patients.selectors import panel_for
+from patients.access_log import record_access
+from patients.forms import AccessReportForm
+from patients.models import AccessEvent, Patient
+from patients.selectors import AccessReport, access_report, get_patient_for_privacy_officer, panel_for
 from teams.selectors import teams_of
+
+ACCESS_REPORT = "patients/access_report.html"
+# The page shows the newest reads; the CSV has them all.
+ACCESS_ROWS = 500
 
 # Past this many rows, searching beats scrolling; a page of 50 is what people expect from a search, and
 # it keeps the page within its speed budget for a user on every team (docs/benchmarks.md, run 6).
@@ -24,6 +35,8 @@ def patient_list(request: HtmxHttpRequest) -> HttpResponse:
     # PostgreSQL refuses NUL in text, and no name contains one: dropped rather than failing the search.
     query = request.GET.get("q", "").replace("\x00", "").strip()
     patients = list(panel_for(request.user, query=query, limit=ROW_LIMIT + 1))
+    shown = min(len(patients), ROW_LIMIT)
+    record_access(request, None, subtype=AccessEvent.Subtype.SEARCH, query=query, result_count=shown)
     context = {
         "query": query,
         "patients": patients[:ROW_LIMIT],
@@ -35,3 +48,74 @@ def patient_list(request: HtmxHttpRequest) -> HttpResponse:
         return render(request, "patients/patient_list.html#patient-rows", context)
     context["worklist"] = worklist_for(request.user)
     return render(request, "patients/patient_list.html", context)
+
+
+@never_cache
+@require_GET
+def patient_access_report(request: HtmxHttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """Accounting of disclosures: who has seen or received the patient's record. Privacy officers only."""
+    patient = get_patient_for_privacy_officer(request.user, patient_id)
+    form = AccessReportForm(request.GET or None)
+    context: dict[str, object] = {"patient": patient, "form": form}
+    if form.is_bound and not form.is_valid():
+        return render(request, ACCESS_REPORT, context, status=422)
+    since, until = form.period()
+    if request.GET.get("format") == "csv":
+        record_access(request, patient, subtype=AccessEvent.Subtype.EXPORT, what="access-report.csv")
+        return _access_report_csv(patient, access_report(patient, since=since, until=until))
+    context["report"] = access_report(patient, since=since, until=until, limit=ACCESS_ROWS)
+    context["csv_query"] = request.GET.copy()
+    context["csv_query"]["format"] = "csv"
+    return render(request, ACCESS_REPORT, context)
+
+
+def _access_report_csv(patient: Patient, report: AccessReport) -> HttpResponse:
+    response = HttpResponse(
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="access-report-{patient.pk}.csv"'},
+    )
+    writer = csv.writer(response)
+    writer.writerow(
+        ["Section", "When (UTC)", "Who", "Role", "Action", "Outcome", "Purpose", "What", "Recipient", "From"]
+    )
+    for row in report.disclosures:
+        writer.writerow(
+            _cells(
+                [
+                    "Disclosure",
+                    row.when.isoformat(),
+                    row.by or "",
+                    "",
+                    row.how,
+                    "",
+                    "",
+                    row.what,
+                    row.recipient,
+                    "",
+                ]
+            )
+        )
+    for event in report.reads:
+        writer.writerow(
+            _cells(
+                [
+                    "Access",
+                    event.recorded.isoformat(),
+                    event.agent or "anonymous",
+                    event.agent_role,
+                    event.get_subtype_display(),
+                    event.get_outcome_display(),
+                    event.get_purpose_display(),
+                    event.what,
+                    event.recipient,
+                    event.source_address or "",
+                ]
+            )
+        )
+    return response
+
+
+def _cells(values: list[object]) -> list[str]:
+    """Text a spreadsheet will not run as a formula (CSV injection): a leading =, +, - or @ is quoted."""
+    cells = [str(value) for value in values]
+    return ["'" + cell if cell[:1] in ("=", "+", "-", "@") else cell for cell in cells]

@@ -126,7 +126,10 @@ def register_history_admins(app_label: str) -> None:
 class UserAdmin(BaseUserAdmin):
     """People are deactivated, never deleted: their name stays on the records they wrote."""
 
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Care team", {"fields": ("credentials", "phone")}))
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        ("Care team", {"fields": ("credentials", "phone", "is_privacy_officer")}),
+    )
     list_display = ("username", "first_name", "last_name", "credentials", "email", "is_active", "is_staff")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -21,6 +21,11 @@ class User(AbstractUser):
     notify_on_changes = models.BooleanField(
         "tell me when someone changes an item I am responsible for", default=True
     )
+    is_privacy_officer = models.BooleanField(
+        "privacy officer",
+        default=False,
+        help_text="May see who has read, printed, exported or received the records of the practice's patients.",
+    )
 
     def __str__(self) -> str:
         name = self.get_full_name() or self.username

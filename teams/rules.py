@@ -21,8 +21,6 @@ from teams.models import Team, User
 
 security_log = logging.getLogger("careweave.security")
 
-PRIVACY_OFFICERS = "privacy officers"
-
 
 def team_id_of(obj: Any) -> int | None:
     """The id of the team whose panel `obj` belongs to: a team, a patient, a plan or a plan item."""
@@ -71,7 +69,13 @@ def is_author(user: User, record: Any) -> bool:
 
 
 is_superuser = rules.is_superuser
-is_privacy_officer = rules.Predicate(rules.is_group_member(PRIVACY_OFFICERS), name="is_privacy_officer")
+
+
+@rules.predicate
+def is_privacy_officer(user: Any) -> bool:
+    """The user's `is_privacy_officer` flag, set in the admin (patients/access_log.py, docs/security.md)."""
+    return bool(getattr(user, "is_privacy_officer", False))
+
 
 # Every write to a plan: the treating team, and no one else (an administrator uses the admin).
 can_edit_plan = rules.Predicate(is_on_patients_team, name="can_edit_plan")

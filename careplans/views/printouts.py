@@ -19,6 +19,8 @@ from careplans.forms import PrintoutForm, add_service_errors
 from careplans.models import CarePlan, PlanPrintout
 from careplans.selectors import get_plan_for_user, get_printout_for_user, printouts_of
 from careplans.views.plan import HtmxHttpRequest
+from patients.access_log import record_access
+from patients.models import AccessEvent
 
 PAGE = "careplans/plan_print.html"
 PRINTED_LANGUAGES = {code for code, _ in PlanPrintout._meta.get_field("language").choices}
@@ -49,6 +51,14 @@ def plan_print(request: HtmxHttpRequest, plan_id: uuid.UUID) -> HttpResponse:
                 printout = services.request_printout(plan=plan, actor=request.user, values=form.values())
             except ValidationError as error:
                 add_service_errors(form, error)
+            else:
+                record_access(
+                    request,
+                    plan.patient,
+                    subtype=AccessEvent.Subtype.PRINT,
+                    what=f"PlanPrintout/{printout.pk}",
+                    recipient=printout.recipient_name,
+                )
         if printout is None:
             status = 422
         elif not request.htmx:
