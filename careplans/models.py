@@ -1317,6 +1317,10 @@ class PlanPrintout(VersionedRecord):
     part2_reason = models.CharField(max_length=300, blank=True)
     recipient = models.CharField(max_length=10, choices=Recipient.choices, default=Recipient.PATIENT)
     recipient_name = models.CharField(max_length=200, blank=True)
+    # The patient's release that allows giving Part 2 information to someone else (42 CFR 2.31).
+    release = models.ForeignKey(
+        InformationRelease, on_delete=models.PROTECT, null=True, blank=True, related_name="printouts"
+    )
     delivery = models.CharField(max_length=12, choices=Delivery.choices, default=Delivery.PRINTED)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
