@@ -972,6 +972,7 @@ class Notification(models.Model):
         ESCALATION = "escalation", "Overdue: escalated"
         MENTION = "mention", "Mentioned you"
         ITEM_CHANGED = "item_changed", "Your item changed"
+        EMERGENCY_ACCESS = "emergency_access", "Emergency access to your team's patient"
 
     class Subject(models.TextChoices):
         PLAN_REVIEW = "plan_review", "Plan review"
@@ -980,6 +981,7 @@ class Notification(models.Model):
         ACTION_STEP = "action_step", "Action step"
         COMMENT = "comment", "Comment"
         PLAN_ITEM = "plan_item", "Plan item"
+        EMERGENCY_ACCESS = "emergency_access", "Emergency access"
 
     key = models.CharField(max_length=200, unique=True)
     recipient = models.ForeignKey(

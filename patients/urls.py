@@ -6,4 +6,5 @@ from patients import views
 
 urlpatterns = [
     path("", views.patient_list, name="home"),
+    path("emergency-access/", views.emergency_access, name="emergency-access"),
 ]

@@ -41,7 +41,7 @@ from careplans.selectors import (
     item_as_of_version,
 )
 from patients.models import RelatedPerson
-from patients.selectors import get_related_person_for_user
+from patients.selectors import current_emergency_access, get_related_person_for_user
 from teams.records import StaleVersionError
 
 
@@ -105,7 +105,9 @@ def plan_detail(request: HtmxHttpRequest, plan_id: uuid.UUID) -> HttpResponse:
     Opening it counts as looking at it: the worklist's "changed since you last looked" starts
     from now, and the user's mentions in it are read.
     """
-    record_plan_visit(plan=get_plan_for_user(request.user, plan_id), actor=request.user)
+    plan = get_plan_for_user(request.user, plan_id, emergency=True)
+    if plan.on_team:  # Emergency access is a look, not a visit to the team's own plan.
+        record_plan_visit(plan=plan, actor=request.user)
     return whole_page(request, plan_id)
 
 
@@ -201,6 +203,8 @@ def whole_page(
     """The whole page; `open_form` is a form open on it (an `OpenForm`, or `plan_details.OpenPlanForm`)."""
     plan = get_plan_with_sections(request.user, plan_id)
     context = {"plan": plan, "patient": plan.patient, "sections": plan_sections(plan)}
+    if not plan.on_team:
+        context["emergency_access"] = current_emergency_access(request.user, plan.patient)
     context["plan_form" if hasattr(open_form, "part") else "open_form"] = open_form
     return render(request, PAGE, context, status=status)
 
