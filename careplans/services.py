@@ -142,6 +142,11 @@ def end_plan_item(*, item: I, expected_version: int, actor: User, status: str, r
     locked = lock_at_version(item, expected_version=expected_version)
     if locked.is_ended:
         raise ValidationError({"status": "This item has already ended."})
+    if isinstance(locked, InformationRelease) and status == InformationRelease.Status.REVOKED:
+        from careplans import part2
+
+        # Revoking a release also records the day, and stops the next disclosure (42 CFR Part 2).
+        return part2.revoke_release(release=locked, actor=actor, reason=reason)
     _set_status(locked, actor=actor, status=status, reason=reason)
     reminders.notify_responsible_of_change(item=locked, actor=actor, what="ended")
     return locked

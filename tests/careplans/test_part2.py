@@ -231,3 +231,17 @@ def test_the_print_page_shows_the_general_release_refusal_beside_the_field(
     assert response.status_code == 422
     assert "is a general release" in response.text
     assert not PlanPrintout.objects.exists()
+
+
+def test_ending_a_release_as_revoked_on_the_plan_page_records_the_revocation_too(part2_release, nurse):
+    services.end_plan_item(
+        item=part2_release,
+        expected_version=part2_release.version,
+        actor=nurse,
+        status="revoked",
+        reason="Asked",
+    )
+
+    part2_release.refresh_from_db()
+    assert (part2_release.status, part2_release.revoked_on) == ("revoked", TODAY)
+    assert "was revoked" in part2.may_disclose_part2(part2_release).reason
