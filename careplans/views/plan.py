@@ -7,6 +7,7 @@ base.html tells htmx to swap like a success.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ from careplans.selectors import (
 from patients.models import RelatedPerson
 from patients.selectors import current_emergency_access, get_related_person_for_user
 from teams.records import StaleVersionError
+
+security_log = logging.getLogger("careweave.security")
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -106,8 +109,14 @@ def plan_detail(request: HtmxHttpRequest, plan_id: uuid.UUID) -> HttpResponse:
     from now, and the user's mentions in it are read.
     """
     plan = get_plan_for_user(request.user, plan_id, emergency=True)
-    if plan.on_team:  # Emergency access is a look, not a visit to the team's own plan.
+    if plan.on_team:
         record_plan_visit(plan=plan, actor=request.user)
+    else:  # Emergency access: a look, not a visit to one's own plan, and each look is logged.
+        # TODO(lead): patients.access_log.record_access(..., purpose="ETREAT") once the audit helper's module lands.
+        security_log.info(
+            "emergency access view",
+            extra={"user_id": request.user.pk, "patient_id": str(plan.patient_id), "purpose": "ETREAT"},
+        )
     return whole_page(request, plan_id)
 
 

@@ -166,6 +166,19 @@ def test_the_team_lead_is_notified_and_sees_the_grant_on_the_worklist(client, pl
     assert 'id="emergency-grants"' not in client.get(reverse("home")).text
 
 
+def test_the_grant_and_each_look_at_the_plan_are_logged_for_treatment(client, plan, er_doctor, caplog):
+    caplog.set_level("INFO", logger="careweave.security")
+    client.force_login(er_doctor)
+    grant(client)
+    client.get(plan_url(plan))
+
+    records = [r for r in caplog.records if r.name == "careweave.security"]
+    assert [r.getMessage() for r in records] == ["emergency access granted", "emergency access view"]
+    assert {(r.user_id, r.patient_id, r.purpose) for r in records} == {
+        (er_doctor.pk, str(plan.patient.pk), "ETREAT")
+    }
+
+
 def test_the_grant_is_recorded_in_history_with_who_and_why(plan, er_doctor):
     access = services.grant_emergency_access(user=er_doctor, patient=plan.patient, reason=REASON)
 
