@@ -107,8 +107,29 @@ def get_plan_with_sections(user: User, plan_id: uuid.UUID | str) -> CarePlan:
         .get(pk=found.pk)
     )
     plan.on_team = found.on_team
-    plan.part2_hidden = 0 if found.on_team else part2_item_count(plan)
+    plan.part2_hidden = 0
+    if not found.on_team:
+        plan.part2_hidden = part2_item_count(plan)
+        _unlink_part2(plan)
     return plan
+
+
+# Links from a shown item to another item, which may be a Part 2 one: (section, link).
+PART2_LINKS = (
+    ("action_steps", "goal"),
+    ("community_services", "release"),
+    ("decisions", "goal"),
+    ("decisions", "problem"),
+)
+
+
+def _unlink_part2(plan: CarePlan) -> None:
+    """For someone not on the team: a shown item does not reveal the Part 2 item it links to."""
+    for section, link in PART2_LINKS:
+        for item in getattr(plan, section).all():
+            linked = getattr(item, link)
+            if linked is not None and linked.part2_protected:
+                setattr(item, link, None)
 
 
 def part2_item_count(plan: CarePlan) -> int:

@@ -150,6 +150,19 @@ def test_part2_items_are_hidden_from_the_emergency_user_with_a_notice(client, pl
     assert "protected under 42 CFR Part 2 are hidden" not in team_page.text
 
 
+def test_an_item_linked_to_a_part2_item_does_not_reveal_it(client, plan, er_doctor):
+    goal = factories.GoalFactory(plan=plan, description="Stay in recovery for my kids.", part2_protected=True)
+    factories.ActionStepFactory(plan=plan, description="Walk after dinner.", goal=goal)
+    client.force_login(er_doctor)
+    grant(client)
+
+    page = client.get(plan_url(plan))
+
+    assert "Walk after dinner." in page.text
+    assert "Stay in recovery" not in page.text
+    assert "3 items protected under 42 CFR Part 2 are hidden." in page.text
+
+
 def test_the_team_lead_is_notified_and_sees_the_grant_on_the_worklist(client, plan, er_doctor, lead, nurse):
     client.force_login(er_doctor)
     grant(client)
