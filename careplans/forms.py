@@ -546,6 +546,22 @@ class PrintoutForm(forms.Form):
         label="I confirm the patient's consent allows this, or the copy is for the patient",
     )
     part2_reason = forms.CharField(max_length=300, required=False, label="Why Part 2 information is included")
+    release = forms.ModelChoiceField(
+        queryset=InformationRelease.objects.none(),
+        required=False,
+        label="The patient's release that allows it (if not the patient)",
+        help_text="Part 2 information for someone else needs a release that covers it (42 CFR 2.31).",
+    )
+
+    def __init__(self, *args: Any, plan: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if plan is not None:
+            # Any release of the plan is accepted here, so one revoked meanwhile gets the service's
+            # clear refusal; only releases still active are offered.
+            field = self.fields["release"]
+            field.queryset = plan.information_releases.all()
+            active = [r for r in field.queryset if r.status == InformationRelease.Status.ACTIVE]
+            field.widget.choices = [("", "---------"), *((r.pk, str(r)) for r in active)]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -1005,6 +1005,7 @@ class Notification(models.Model):
         ESCALATION = "escalation", "Overdue: escalated"
         MENTION = "mention", "Mentioned you"
         ITEM_CHANGED = "item_changed", "Your item changed"
+        EMERGENCY_ACCESS = "emergency_access", "Emergency access to your team's patient"
 
     class Subject(models.TextChoices):
         PLAN_REVIEW = "plan_review", "Plan review"
@@ -1013,6 +1014,7 @@ class Notification(models.Model):
         ACTION_STEP = "action_step", "Action step"
         COMMENT = "comment", "Comment"
         PLAN_ITEM = "plan_item", "Plan item"
+        EMERGENCY_ACCESS = "emergency_access", "Emergency access"
 
     key = models.CharField(max_length=200, unique=True)
     recipient = models.ForeignKey(
@@ -1350,6 +1352,10 @@ class PlanPrintout(VersionedRecord):
     part2_reason = models.CharField(max_length=300, blank=True)
     recipient = models.CharField(max_length=10, choices=Recipient.choices, default=Recipient.PATIENT)
     recipient_name = models.CharField(max_length=200, blank=True)
+    # The patient's release that allows giving Part 2 information to someone else (42 CFR 2.31).
+    release = models.ForeignKey(
+        InformationRelease, on_delete=models.PROTECT, null=True, blank=True, related_name="printouts"
+    )
     delivery = models.CharField(max_length=12, choices=Delivery.choices, default=Delivery.PRINTED)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)

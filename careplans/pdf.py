@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from careplans.models import CarePlan, Goal, PlanPrintout, ResponsibleParty
+from careplans.part2 import PART2_NOTICE
 from careplans.selectors import get_plan_with_sections
 
 #: The only URL scheme WeasyPrint may fetch: `careweave-static:css/patient-plan.css` is a static file.
@@ -144,6 +145,7 @@ def printout_html(plan: CarePlan, options: Options, *, printed_on: Any = None) -
         "printed_on": printed_on or timezone.localdate(),
         "practice": plan.patient.team.organization.name,
         "static": STATIC_SCHEME,
+        "part2_notice_text": PART2_NOTICE,
     }
     with translation.override(options.language):
         return render_to_string(TEMPLATES[options.document], context)

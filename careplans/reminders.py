@@ -371,6 +371,8 @@ def notification_link(notification: Notification, user: User) -> str:
         if len(items) == 1:
             return items[0].url
         return reverse("careplans:notification-detail", args=[notification.pk])
+    if notification.plan_id is None:  # Emergency access to a patient without a plan yet.
+        return reverse("home") + "#emergency-grants"
     url = reverse("careplans:plan-detail", args=[notification.plan_id])
     if notification.subject == Notification.Subject.COMMENT:
         # To the comments themselves: the item's collapsed thread opens when linked to.

@@ -6,7 +6,7 @@ import uuid
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Model, Prefetch, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Model, Prefetch, Q, QuerySet
 
 from careplans.models import (
     ActionStep,
@@ -18,15 +18,20 @@ from careplans.models import (
     EducationTopic,
     Goal,
     GoalMeasurement,
+    InformationRelease,
     InstrumentResponse,
+    Medication,
     Notification,
     PlanItem,
     PlanPrintout,
     PlanReview,
+    Problem,
     SharedDecision,
+    SymptomPlan,
 )
 from patients.access_log import note_patient
 from patients.models import Patient
+from patients.selectors import emergency_access_exists
 from teams.models import User
 from teams.rules import not_found
 from teams.selectors import team_ids_of
@@ -57,10 +62,22 @@ def records_visible_to(user: User, model: type[Model]) -> QuerySet:
     return model.objects.none()
 
 
-def get_plan_for_user(user: User, plan_id: uuid.UUID | str) -> CarePlan:
-    """The plan, or 404 when it does not exist or its patient is not on one of the user's teams."""
+def get_plan_for_user(user: User, plan_id: uuid.UUID | str, *, emergency: bool = False) -> CarePlan:
+    """The plan, or 404 when it does not exist or its patient is not on one of the user's teams.
+
+    With `emergency`, a current emergency grant (break-the-glass) opens the plan too, and
+    `on_team` says which it was. Only the plan page passes it: it is the one page that hides
+    Part 2 items from someone not on the team; every other page stays a 404 for them.
+    """
+    if not user.is_authenticated:
+        raise not_found(user, "No such care plan", target=plan_id)
+    on_team = Q(patient__team_id__in=team_ids_of(user))
+    allowed = on_team | Q(emergency_access_exists(user, "patient_id")) if emergency else on_team
+    plans = CarePlan.objects.filter(allowed).annotate(
+        on_team=ExpressionWrapper(on_team, output_field=BooleanField())
+    )
     try:
-        plan = plans_visible_to(user).select_related("patient__team__organization").get(pk=plan_id)
+        plan = plans.select_related("patient__team__organization").get(pk=plan_id)
     except (CarePlan.DoesNotExist, ValueError, ValidationError):
         raise not_found(user, "No such care plan", target=plan_id) from None
     note_patient(plan.patient_id)  # for the access log (patients/access_log.py)
@@ -68,40 +85,85 @@ def get_plan_for_user(user: User, plan_id: uuid.UUID | str) -> CarePlan:
 
 
 def get_plan_with_sections(user: User, plan_id: uuid.UUID | str) -> CarePlan:
-    """The plan with every section loaded in a fixed number of queries, however large the plan is."""
-    plan = get_plan_for_user(user, plan_id)
-    return (
+    """The plan with every section loaded in a fixed number of queries, however large the plan is.
+
+    Someone not on the patient's team (emergency access) gets no Part 2 items (42 CFR Part 2):
+    they are left out of every section and counted in `part2_hidden`.
+    """
+    found = get_plan_for_user(user, plan_id, emergency=True)
+
+    def items(queryset: QuerySet[I]) -> QuerySet[I]:
+        return queryset if found.on_team else queryset.filter(part2_protected=False)
+
+    plan = (
         CarePlan.objects.select_related("patient__team__organization", "responsible_member")
         .prefetch_related(
-            "problems",
+            Prefetch("problems", items(Problem.objects.all())),
             Prefetch(
                 "goals",
-                Goal.objects.select_related("responsible_member").prefetch_related(
-                    "problems",
+                items(Goal.objects.all())
+                .select_related("responsible_member")
+                .prefetch_related(
+                    Prefetch("problems", items(Problem.objects.all())),
                     Prefetch(
                         "measurements", GoalMeasurement.objects.filter(status=GoalMeasurement.Status.FINAL)
                     ),
                 ),
             ),
-            Prefetch("action_steps", ActionStep.objects.select_related("responsible_member", "goal")),
-            "medications",
-            "symptom_plans",
+            Prefetch("action_steps", items(ActionStep.objects.select_related("responsible_member", "goal"))),
+            Prefetch("medications", items(Medication.objects.all())),
+            Prefetch("symptom_plans", items(SymptomPlan.objects.all())),
             Prefetch(
-                "community_services", CommunityService.objects.select_related("responsible_member", "release")
+                "community_services",
+                items(CommunityService.objects.select_related("responsible_member", "release")),
             ),
-            Prefetch("care_team", CareTeamMember.objects.select_related("user")),
-            "information_releases",
-            Prefetch("education", EducationTopic.objects.select_related("delivered_by")),
+            Prefetch("care_team", items(CareTeamMember.objects.select_related("user"))),
+            Prefetch("information_releases", items(InformationRelease.objects.all())),
+            Prefetch("education", items(EducationTopic.objects.select_related("delivered_by"))),
             Prefetch("reviews", PlanReview.objects.select_related("reviewer")),
             "patient__related_people",
-            Prefetch("decisions", SharedDecision.objects.select_related("goal", "problem")),
+            Prefetch("decisions", items(SharedDecision.objects.select_related("goal", "problem"))),
             Prefetch(
                 "instrument_responses",
                 InstrumentResponse.objects.filter(status=InstrumentResponse.Status.FINAL),
             ),
         )
-        .get(pk=plan.pk)
+        .get(pk=found.pk)
     )
+    plan.on_team = found.on_team
+    plan.part2_hidden = 0
+    if not found.on_team:
+        plan.part2_hidden = part2_item_count(plan)
+        _unlink_part2(plan)
+    return plan
+
+
+# Links from a shown item to another item, which may be a Part 2 one: (section, link).
+PART2_LINKS = (
+    ("action_steps", "goal"),
+    ("community_services", "release"),
+    ("decisions", "goal"),
+    ("decisions", "problem"),
+)
+
+
+def _unlink_part2(plan: CarePlan) -> None:
+    """For someone not on the team: a shown item does not reveal the Part 2 item it links to."""
+    for section, link in PART2_LINKS:
+        for item in getattr(plan, section).all():
+            linked = getattr(item, link)
+            if linked is not None and linked.part2_protected:
+                setattr(item, link, None)
+
+
+def part2_item_count(plan: CarePlan) -> int:
+    """How many items of the plan are protected under 42 CFR Part 2 (one query)."""
+    from careplans.models import PLAN_ITEM_MODELS
+
+    counts = [
+        m.objects.filter(plan=plan, part2_protected=True).values("pk") for m in PLAN_ITEM_MODELS.values()
+    ]
+    return counts[0].union(*counts[1:], all=True).count()
 
 
 def get_item_for_user(

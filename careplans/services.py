@@ -145,6 +145,11 @@ def end_plan_item(*, item: I, expected_version: int, actor: User, status: str, r
     locked = lock_at_version(item, expected_version=expected_version)
     if locked.is_ended:
         raise ValidationError({"status": "This item has already ended."})
+    if isinstance(locked, InformationRelease) and status == InformationRelease.Status.REVOKED:
+        from careplans import part2
+
+        # Revoking a release also records the day, and stops the next disclosure (42 CFR Part 2).
+        return part2.revoke_release(release=locked, actor=actor, reason=reason)
     _set_status(locked, actor=actor, status=status, reason=reason)
     reminders.notify_responsible_of_change(item=locked, actor=actor, what="ended")
     return locked
@@ -664,9 +669,10 @@ def request_printout(*, plan: CarePlan, actor: User, values: Mapping[str, Any]) 
     """Record a print of `plan` (who, for whom, how delivered) and make its PDF after the commit.
 
     `values` are the options: document, language, large_print, include_part2 (with
-    part2_reason), recipient, recipient_name, delivery.
+    part2_reason), recipient, recipient_name, release, delivery. Part 2 information for anyone
+    but the patient needs a release of this plan that `part2.may_disclose_part2` allows.
     """
-    from careplans import tasks
+    from careplans import part2, tasks
 
     _require_member(actor, plan)
     if values.get("include_part2"):
@@ -674,6 +680,10 @@ def request_printout(*, plan: CarePlan, actor: User, values: Mapping[str, Any]) 
     values = {**values, "plan": plan, "plan_version": plan.version, "requested_by": actor}
     with history_context(actor=actor, reason=values.get("part2_reason", "")):
         printout = create_record(PlanPrintout, actor=actor, values=values)
+        if printout.include_part2 and printout.recipient != PlanPrintout.Recipient.PATIENT:
+            if printout.release is not None and printout.release.plan_id != plan.pk:
+                raise ValidationError({"release": "Choose a release signed for this plan."})
+            part2.require_part2_release(printout.release)
     tasks.render_printout.delay_on_commit(printout.pk)
     return printout
 
@@ -687,12 +697,21 @@ def store_printout(*, printout_id: int) -> PlanPrintout | None:
     """
     from django.core.files.base import ContentFile
 
-    from careplans import pdf
+    from careplans import part2, pdf
     from careplans.selectors import get_plan_with_sections
 
     printout = PlanPrintout.objects.select_for_update().filter(pk=printout_id).first()
     if printout is None or printout.status == PlanPrintout.Status.READY:
         return printout
+    if printout.include_part2 and printout.recipient != PlanPrintout.Recipient.PATIENT:
+        # A release revoked between the request and the rendering stops this disclosure too.
+        decision = part2.may_disclose_part2(printout.release)
+        if not decision:
+            with history_context(actor=None, reason="Part 2 disclosure refused"):
+                printout.status, printout.failure = PlanPrintout.Status.FAILED, decision.reason[:300]
+                printout.version += 1
+                printout.save(update_fields=["status", "failure", "version"])
+            return printout
     plan = get_plan_with_sections(printout.requested_by, printout.plan_id)
     html = pdf.printout_html(plan, pdf.Options.of(printout))
     key = pdf.cache_key(html)

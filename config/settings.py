@@ -361,6 +361,9 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Break-the-glass: how long emergency access to a patient outside one's teams lasts.
+BREAK_GLASS_MINUTES = env_int("BREAK_GLASS_MINUTES", 60)
+
 # History: every change to patient data is recorded by database triggers, and the
 # event tables refuse updates and deletes.
 PGHISTORY_APPEND_ONLY = True

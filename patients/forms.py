@@ -1,9 +1,13 @@
+"""Forms of the patients app."""
+
 from __future__ import annotations
 
 import datetime
 
 from django import forms
 from django.utils import timezone
+
+from patients.models import EmergencyAccess
 
 
 class AccessReportForm(forms.Form):
@@ -31,3 +35,17 @@ class AccessReportForm(forms.Form):
             else None
         )
         return start, end
+
+
+class EmergencyAccessForm(forms.Form):
+    """Break-the-glass: the exact MRN of a patient outside one's teams, and why access is needed now."""
+
+    mrn = forms.CharField(label="The patient's MRN (exactly)", max_length=40)
+    reason = forms.CharField(
+        label="Why you need emergency access",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        min_length=EmergencyAccess.REASON_MIN_LENGTH,
+        max_length=1000,
+        help_text="Logged, and shown to the patient's team lead.",
+        error_messages={"required": "Say why you need emergency access."},
+    )

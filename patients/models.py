@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import base64
+import datetime
 import uuid
 from datetime import date
 from typing import Any
 
 import pgtrigger
+from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -281,3 +283,36 @@ def _entity_type(code: str, display: str) -> dict[str, str]:
         "code": code,
         "display": display,
     }
+
+
+@tracked
+class EmergencyAccess(models.Model):
+    """Break-the-glass: a user outside the patient's teams, let in for a short time, for a stated reason.
+
+    Granted by `patients.services.grant_emergency_access`; while `is_current`, the patient is
+    visible to `user` (patients.selectors). Part 2 items stay hidden. Never deleted; ended early by
+    setting `ended_at`.
+    """
+
+    #: A reason shorter than this is not a reason ("x", "emergency").
+    REASON_MIN_LENGTH = 20
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="emergency_accesses"
+    )
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="emergency_accesses")
+    reason = models.TextField()
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at", "-id"]
+        indexes = [models.Index(fields=["user", "patient", "expires_at"], name="emergency_access_current")]
+
+    def __str__(self) -> str:
+        return f"Emergency access by {self.user} to {self.patient} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+    def is_current(self, now: datetime.datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.ended_at is None and self.granted_at <= now < self.expires_at

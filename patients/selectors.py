@@ -9,19 +9,79 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower, Upper
+from django.utils import timezone
 
 from patients.access_log import note_patient
-from patients.models import AccessEvent, Patient, RelatedPerson
+from patients.models import AccessEvent, EmergencyAccess, Patient, RelatedPerson
 from teams.models import Team, User
 from teams.rules import not_found
-from teams.selectors import team_ids_of
+from teams.selectors import active_memberships, team_ids_of
+
+
+def emergency_access_exists(user: User, patient_ref: str = "pk") -> Exists:
+    """An EXISTS subquery: `user` holds a current emergency grant for the patient `patient_ref` names."""
+    now = timezone.now()
+    return Exists(
+        EmergencyAccess.objects.filter(
+            user_id=user.pk,
+            patient_id=OuterRef(patient_ref),
+            ended_at__isnull=True,
+            granted_at__lte=now,
+            expires_at__gt=now,
+        )
+    )
+
+
+def patients_on_teams_of(user: User) -> QuerySet[Patient]:
+    """Every patient on the panels of the user's teams, and no other: the user's own patients."""
+    return Patient.objects.filter(team_id__in=team_ids_of(user))
 
 
 def patients_visible_to(user: User) -> QuerySet[Patient]:
-    """Every patient on the panels of the user's teams, and no other."""
-    return Patient.objects.filter(team_id__in=team_ids_of(user))
+    """The patients of the user's teams, and those the user holds a current emergency grant for."""
+    if not user.is_authenticated:
+        return Patient.objects.none()
+    return Patient.objects.filter(Q(team_id__in=team_ids_of(user)) | Q(emergency_access_exists(user)))
+
+
+def current_emergency_access(user: User, patient: Patient) -> EmergencyAccess | None:
+    """The user's current emergency grant for this patient (the latest to expire), or None."""
+    if not user.is_authenticated:
+        return None
+    now = timezone.now()
+    return (
+        EmergencyAccess.objects.filter(
+            user_id=user.pk, patient=patient, ended_at__isnull=True, granted_at__lte=now, expires_at__gt=now
+        )
+        .order_by("-expires_at")
+        .first()
+    )
+
+
+def find_patient_by_exact_mrn(user: User, mrn: str) -> Patient | None:
+    """For break-the-glass: the patient with exactly this MRN in a practice the user works in.
+
+    Only an exact MRN finds a patient outside the user's teams, so the search cannot be used to
+    browse; the caller shows only the name and date of birth to confirm.
+    """
+    mrn = mrn.strip()
+    if not mrn or not user.is_authenticated:
+        return None
+    practices = Team.objects.filter(pk__in=team_ids_of(user)).values("organization_id")
+    return Patient.objects.filter(organization_id__in=practices, mrn=mrn).first()
+
+
+def emergency_grants_for_lead(user: User, *, days: int = 30) -> QuerySet[EmergencyAccess]:
+    """Emergency grants of the last `days` days to patients of the teams `user` leads."""
+    led = active_memberships(user).filter(is_team_lead=True).values("team_id")
+    since = timezone.now() - datetime.timedelta(days=days)
+    return (
+        EmergencyAccess.objects.filter(patient__team_id__in=led, granted_at__gte=since)
+        .select_related("user", "patient")
+        .order_by("-granted_at")
+    )
 
 
 def get_patient_for_user(user: User, patient_id: uuid.UUID | str) -> Patient:
@@ -56,7 +116,9 @@ def panel_for(user: User, *, query: str = "", limit: int | None = None) -> Query
     patients no longer joins thousands of plans to show a hundred.
     """
     query = query.strip()
-    matches = _ranked(_matching(patients_visible_to(user).filter(status=Patient.Status.ACTIVE), query), query)
+    matches = _ranked(
+        _matching(patients_on_teams_of(user).filter(status=Patient.Status.ACTIVE), query), query
+    )
     if limit is not None:
         matches = _ranked(Patient.objects.filter(pk__in=matches.values("pk")[:limit]), query)
     return matches.select_related("team", "care_plan")

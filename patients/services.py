@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import datetime
+import logging
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from careplans.models import CarePlan
-from patients.models import Patient, RelatedPerson
-from teams.models import Team, User
+from careplans.models import CarePlan, Notification
+from careplans.reminders import notify
+from patients.models import EmergencyAccess, Patient, RelatedPerson
+from teams import selectors as teams
+from teams.models import Membership, Team, User
 from teams.records import apply_changes, create_record, history_context, lock_at_version
 from teams.rules import is_on_patients_team, require
 
@@ -110,3 +116,53 @@ def end_related_person(
             editable=("status", "status_reason"),
         )
     return locked
+
+
+security_log = logging.getLogger("careweave.security")
+
+
+@transaction.atomic
+def grant_emergency_access(*, user: User, patient: Patient, reason: str) -> EmergencyAccess:
+    """Let `user`, who is not on the patient's team, see the patient for BREAK_GLASS_MINUTES.
+
+    The reason is required (at least REASON_MIN_LENGTH characters). The grant is recorded in
+    history, logged to the security log, and every current lead of the patient's team is
+    notified. Only a user on a team of the same practice may ask (PermissionDenied otherwise);
+    a member of the patient's own team needs no emergency access (ValidationError).
+    """
+    reason = " ".join((reason or "").split())
+    if len(reason) < EmergencyAccess.REASON_MIN_LENGTH:
+        raise ValidationError(
+            {
+                "reason": f"Say why you need emergency access (at least {EmergencyAccess.REASON_MIN_LENGTH} characters)."
+            }
+        )
+    memberships = teams.active_memberships(user)
+    if not memberships.filter(team__organization_id=patient.organization_id).exists():
+        raise PermissionDenied("Emergency access is only for patients of your own practice.")
+    if memberships.filter(team_id=patient.team_id).exists():
+        raise ValidationError("You are on this patient's team: open the patient from your worklist.")
+    now = timezone.now()
+    expires_at = now + datetime.timedelta(minutes=settings.BREAK_GLASS_MINUTES)
+    with history_context(actor=user, reason=reason):
+        grant = EmergencyAccess.objects.create(
+            user=user, patient=patient, reason=reason, granted_at=now, expires_at=expires_at
+        )
+    leads = Membership.objects.filter(team_id=patient.team_id, is_team_lead=True, ended_on__isnull=True)
+    notify(
+        recipients=leads.values_list("user_id", flat=True),
+        kind=Notification.Kind.EMERGENCY_ACCESS,
+        subject=Notification.Subject.EMERGENCY_ACCESS,
+        plan=CarePlan.objects.filter(patient=patient).first(),
+        text=f"{user} used emergency access to {patient.display_name} until "
+        f"{timezone.localtime(expires_at):%H:%M}: {reason}",
+        ref=f"emergency-{grant.pk}",
+        actor=user,
+    )
+    # The grant is kept (EmergencyAccess, with its history); each look at the plan under it is in the
+    # access log with purpose ETREAT (careplans.views.plan.plan_detail).
+    security_log.info(
+        "emergency access granted",
+        extra={"user_id": user.pk, "patient_id": str(patient.pk), "grant_id": grant.pk, "purpose": "ETREAT"},
+    )
+    return grant

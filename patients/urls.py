@@ -7,4 +7,5 @@ from patients import views
 urlpatterns = [
     path("", views.patient_list, name="home"),
     path("patients/<uuid:patient_id>/access/", views.patient_access_report, name="patient-access-report"),
+    path("emergency-access/", views.emergency_access, name="emergency-access"),
 ]

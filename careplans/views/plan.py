@@ -7,6 +7,7 @@ base.html tells htmx to swap like a success.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -40,9 +41,11 @@ from careplans.selectors import (
     get_plan_with_sections,
     item_as_of_version,
 )
-from patients.models import RelatedPerson
-from patients.selectors import get_related_person_for_user
+from patients.models import AccessEvent, RelatedPerson
+from patients.selectors import current_emergency_access, get_related_person_for_user
 from teams.records import StaleVersionError
+
+security_log = logging.getLogger("careweave.security")
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -106,7 +109,15 @@ def plan_detail(request: HtmxHttpRequest, plan_id: uuid.UUID) -> HttpResponse:
     Opening it counts as looking at it: the worklist's "changed since you last looked" starts
     from now, and the user's mentions in it are read.
     """
-    record_plan_visit(plan=get_plan_for_user(request.user, plan_id), actor=request.user)
+    plan = get_plan_for_user(request.user, plan_id, emergency=True)
+    if plan.on_team:
+        record_plan_visit(plan=plan, actor=request.user)
+    else:  # Emergency access: a look, not a visit to one's own plan; the access log marks it ETREAT.
+        request.access_purpose = AccessEvent.Purpose.EMERGENCY
+        security_log.info(
+            "emergency access view",
+            extra={"user_id": request.user.pk, "patient_id": str(plan.patient_id), "purpose": "ETREAT"},
+        )
     return whole_page(request, plan_id)
 
 
@@ -202,6 +213,8 @@ def whole_page(
     """The whole page; `open_form` is a form open on it (an `OpenForm`, or `plan_details.OpenPlanForm`)."""
     plan = get_plan_with_sections(request.user, plan_id)
     context = {"plan": plan, "patient": plan.patient, "sections": plan_sections(plan)}
+    if not plan.on_team:
+        context["emergency_access"] = current_emergency_access(request.user, plan.patient)
     context["plan_form" if hasattr(open_form, "part") else "open_form"] = open_form
     return render(request, PAGE, context, status=status)
 

@@ -43,7 +43,7 @@ def _initial(plan: CarePlan) -> dict[str, object]:
 def plan_print(request: HtmxHttpRequest, plan_id: uuid.UUID) -> HttpResponse:
     """The print options, the printout just asked for (polling until ready) and every earlier print."""
     plan = get_plan_for_user(request.user, plan_id)
-    form = PrintoutForm(request.POST or None, initial=_initial(plan), auto_id="print-%s")
+    form = PrintoutForm(request.POST or None, initial=_initial(plan), auto_id="print-%s", plan=plan)
     printout, status = None, 200
     if form.is_bound:
         if form.is_valid():
