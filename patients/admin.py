@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from patients.models import AccessEvent, Patient, RelatedPerson
-from teams.admin import PatientDataAdmin, register_history_admins
+from patients.models import AccessEvent, EmergencyAccess, Patient, RelatedPerson
+from teams.admin import NeverDeleteAdmin, PatientDataAdmin, register_history_admins
 
 
 @admin.register(Patient)
@@ -44,6 +44,22 @@ class AccessEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(EmergencyAccess)
+class EmergencyAccessAdmin(NeverDeleteAdmin):
+    """Break-the-glass grants, for review: made only by patients.services.grant_emergency_access."""
+
+    list_display = ("user", "patient", "granted_at", "expires_at", "ended_at")
+    list_select_related = ("user", "patient")
+    search_fields = ("user__username", "patient__mrn", "reason")
+    date_hierarchy = "granted_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
 

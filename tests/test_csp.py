@@ -185,7 +185,7 @@ def test_with_production_cookie_names_signing_in_sets_host_prefixed_cookies_and_
 
     response = client.post(
         reverse("login"),
-        {"username": nurse.username, "password": "a long enough passphrase for tests"},
+        {"login": nurse.username, "password": "a long enough passphrase for tests"},  # allauth's form
         secure=True,
     )
 

@@ -23,7 +23,8 @@ from careplans import fhir, selectors
 from careplans.fhir_import import BundleConflict, BundleRejected, import_bundle, operation_outcome
 from careplans.models import CarePlan
 from config.rest import exception_handler
-from patients.models import Patient
+from patients.access_log import record_access
+from patients.models import AccessEvent, Patient
 from patients.selectors import get_patient_for_user
 
 # HTTP status -> OperationOutcome issue type (http://hl7.org/fhir/issue-type).
@@ -107,10 +108,25 @@ class PatientCarePlanView(APIView):
         release = None
         if (given := request.query_params.get("release")) is not None:
             release = next((r for r in plan.information_releases.all() if str(r.pk) == given.strip()), None)
-            if release is None or not fhir.release_allows_part2(release, plan):
+            if release is None:
                 return self.invalid(
                     "release", "Name an in-force information release of this plan that covers 42 CFR Part 2."
                 )
+            if not (decision := fhir.release_allows_part2(release, plan)):
+                return self.invalid(
+                    "release",
+                    f"{decision.reason} Part 2 items go out only under a release that covers 42 CFR Part 2.",
+                )
+        if release is None:
+            record_access(request, plan.patient, subtype=AccessEvent.Subtype.EXPORT, what="FHIR Bundle")
+        else:  # Part 2 information goes out to the release's recipient: a disclosure.
+            record_access(
+                request,
+                plan.patient,
+                subtype=AccessEvent.Subtype.DISCLOSURE,
+                what="FHIR Bundle",
+                recipient=release.recipient_name,
+            )
         return Response(fhir.plan_bundle(plan, release=release))
 
     @extend_schema(

@@ -165,9 +165,13 @@ def test_a_new_plan_says_nothing_is_recorded_yet(client, nurse, care_plan):
     assertContains(response, "Nothing recorded yet.", count=len(SECTION_IDS) + 1)
 
 
-def test_the_patient_id_is_in_no_link(client, nurse, care_plan):
+def test_the_patient_id_is_in_no_link_but_the_fhir_export(client, nurse, care_plan):
+    """Pages address plans; only the FHIR export names the patient, as FHIR's Patient/{id} requires."""
     client.force_login(nurse)
-    assertNotContains(client.get(plan_url(care_plan)), str(care_plan.patient.id))
+    page = client.get(plan_url(care_plan)).content.decode()
+    fhir_link = reverse("fhir-careplan", args=[care_plan.patient.id])
+    assert page.count(str(care_plan.patient.id)) == page.count(fhir_link) * 2  # its href and file name
+    assert page.count(fhir_link) == 1
 
 
 def test_a_physician_on_the_team_sees_the_plan(client, physician, care_plan):
