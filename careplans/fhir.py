@@ -40,6 +40,7 @@ from careplans.models import (
     Problem,
     ResponsibleParty,
 )
+from careplans.part2 import PART2_NOTICE
 from teams.models import CareRole, User
 
 CW = "https://careweave.org/fhir"
@@ -54,16 +55,8 @@ SNOMED = "http://snomed.info/sct"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 NAMESPACE = uuid.UUID("5b0f6f0e-2d0c-4a4e-9a53-6c6a1f1e0c55")
 
-#: 42 CFR 2.32: the notice that goes with every disclosure of Part 2 information (the PDF prints the same text).
-REDISCLOSURE_NOTICE = (
-    "This record which has been disclosed to you is protected by federal confidentiality rules (42 CFR part 2). "
-    "The federal rules prohibit you from making any further disclosure of this record unless further disclosure "
-    "is expressly permitted by the written consent of the individual whose information is being disclosed in this "
-    "record or, is otherwise permitted by 42 CFR part 2. A general authorization for the release of medical or other "
-    "information is NOT sufficient for this purpose (see 42 CFR 2.31). The federal rules restrict any use of the "
-    "information to investigate or prosecute with regard to a crime any patient with a substance use disorder, "
-    "except as provided at 42 CFR 2.12(c)(5) and 2.65."
-)
+#: 42 CFR 2.32: the notice that goes with every disclosure of Part 2 information: the one the PDF prints.
+REDISCLOSURE_NOTICE = PART2_NOTICE
 
 # Common measures a goal names, with their LOINC codes; any other measure is exported as text only.
 LOINC_MEASURES = {

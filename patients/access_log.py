@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -165,7 +166,7 @@ def _patient_named_by(kwargs: dict[str, Any]) -> Patient | None:
         if "plan_id" in kwargs:
             patient_id = CarePlan.objects.filter(pk=kwargs["plan_id"]).values_list("patient_id", flat=True)
             return Patient(pk=patient_id[0]) if patient_id else None
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, ValidationError):  # a malformed id in the URL (/fhir/Patient/x/…)
         return None
     return None
 
