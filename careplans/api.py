@@ -321,7 +321,7 @@ ITEM_VIEWSETS: dict[str, type[PlanItemViewSet]] = {
 }
 
 
-class MeasurementSerializer(serializers.ModelSerializer):
+class MeasurementSerializer(ScopedSerializer):
     class Meta:
         model = GoalMeasurement
         fields = (

@@ -40,13 +40,14 @@ class Access:
         )
 
 
-ANYONE, SIGNED_IN, OWNER, TEAM, SIGN_OFF, STAFF = (
+ANYONE, SIGNED_IN, OWNER, TEAM, SIGN_OFF, STAFF, PRIVACY_OFFICER = (
     Who.ANYONE,
     Who.SIGNED_IN,
     Who.OWNER,
     Who.TEAM,
     Who.SIGN_OFF,
     Who.STAFF,
+    Who.PRIVACY_OFFICER,
 )
 
 # The sections of a plan as the API names them (careplans.api.ITEM_VIEWSETS).
@@ -64,11 +65,54 @@ API_SECTIONS = (
 )
 
 PAGES: dict[str, Access] = {
-    # Signing in and out.
+    # Signing in and out (django-allauth). "login" and "logout" are the same views as account_login
+    # and account_logout. The steps of signing in, and resetting a forgotten password, need no session.
     "login": Access(ANYONE, ANYONE, about="Sign in"),
-    "logout": Access(Who.NOBODY, ANYONE, about="Sign out (POST only)"),
+    "logout": Access(
+        ANYONE, ANYONE, about="Sign out: GET asks to confirm (signed out: to sign-in); POST signs out"
+    ),
+    "account_login": Access(ANYONE, ANYONE, about="Sign in (allauth's name for `login`)"),
+    "account_logout": Access(ANYONE, ANYONE, about="Sign out (allauth's name for `logout`)"),
+    "account_signup": Access(ANYONE, ANYONE, about="Closed: says sign-up is closed (staff make accounts)"),
+    "account_inactive": Access(ANYONE, about="Says the account is inactive"),
+    "account_confirm_login_code": Access(ANYONE, ANYONE, about="Sign-in by code (off: back to sign-in)"),
+    "mfa_authenticate": Access(
+        ANYONE, ANYONE, about="Second step of signing in: the TOTP or a recovery code"
+    ),
+    "account_reset_password": Access(ANYONE, ANYONE, about="Ask for a password-reset email"),
+    "account_reset_password_done": Access(ANYONE, about="Says the reset email was sent"),
+    "account_reset_password_from_key": Access(
+        ANYONE, ANYONE, about="Set a new password with the emailed key"
+    ),
+    "account_reset_password_from_key_done": Access(ANYONE, about="Says the password was changed"),
+    "account_confirm_email": Access(ANYONE, ANYONE, about="Confirm an email address with its key"),
+    "account_email_verification_sent": Access(ANYONE, about="Says a confirmation email was sent"),
+    # The caller's own account: password, email addresses, second factor (the password again first).
+    "account_reauthenticate": Access(SIGNED_IN, SIGNED_IN, about="Enter the password again"),
+    "account_request_reauthentication_code": Access(
+        SIGNED_IN, SIGNED_IN, about="Re-authenticate by code (off)"
+    ),
+    "account_confirm_reauthentication_code": Access(
+        SIGNED_IN, SIGNED_IN, about="Re-authenticate by code (off)"
+    ),
+    "account_email": Access(SIGNED_IN, SIGNED_IN, about="The caller's email addresses"),
+    "account_change_password": Access(SIGNED_IN, SIGNED_IN, about="Change the caller's password"),
+    "account_set_password": Access(SIGNED_IN, SIGNED_IN, about="Set a password (sends to change it)"),
+    "mfa_index": Access(SIGNED_IN, about="The caller's second factors"),
+    "mfa_reauthenticate": Access(SIGNED_IN, SIGNED_IN, about="Re-authenticate with the second factor"),
+    "mfa_activate_totp": Access(SIGNED_IN, SIGNED_IN, about="Set up the caller's authenticator app"),
+    "mfa_deactivate_totp": Access(SIGNED_IN, SIGNED_IN, about="Remove the caller's authenticator app"),
+    "mfa_view_recovery_codes": Access(SIGNED_IN, about="The caller's recovery codes"),
+    "mfa_generate_recovery_codes": Access(SIGNED_IN, SIGNED_IN, about="New recovery codes for the caller"),
+    "mfa_download_recovery_codes": Access(SIGNED_IN, about="Download the caller's recovery codes"),
     "signed-in-again": Access(SIGNED_IN, about="Where signing in again in a new tab lands"),
     "home": Access(SIGNED_IN, about="Worklist and patient search: the caller's teams only"),
+    "emergency-access": Access(
+        SIGNED_IN, SIGNED_IN, about="Break-the-glass: an exact MRN in the caller's practice and a reason"
+    ),
+    "patient-access-report": Access(
+        PRIVACY_OFFICER, about="Accounting of disclosures (403 to the team, 404 to anyone else)"
+    ),
     # The caller's own things.
     "api-tokens": Access(SIGNED_IN, SIGNED_IN, about="The caller's API tokens; create one"),
     "revoke-api-token": Access(Who.NOBODY, OWNER, about="Revoke one of the caller's tokens"),
@@ -130,6 +174,14 @@ PAGES: dict[str, Access] = {
     "api:api-root": Access(SIGNED_IN, about="The API's list of endpoints"),
     "api:plan-list": Access(TEAM, about="The caller's teams' care plans"),
     "api:plan-detail": Access(TEAM, patch=TEAM, about="One care plan; PATCH with If-Match"),
+    "api:plan-reviews": Access(TEAM, SIGN_OFF, about="A plan's reviews; POST signs the plan off"),
+    "api:goal-measurement-list": Access(TEAM, TEAM, about="Goals' measured values; POST records one"),
+    "api:goal-measurement-detail": Access(TEAM, about="One measured value"),
+    "api:goal-measurement-entered-in-error": Access(
+        Who.NOBODY, TEAM, about="Mark a value entered in error, with a reason"
+    ),
+    # FHIR R4 (token or session, like the API).
+    "fhir-careplan": Access(TEAM, TEAM, about="The patient's plan as a FHIR Bundle; POST imports one"),
 }
 
 API_OPERATIONS: dict[str, Access] = {}
@@ -139,6 +191,7 @@ for _section in API_SECTIONS:
         f"api:{_section}-detail": Access(TEAM, patch=TEAM, about="One item; PATCH with If-Match"),
         f"api:{_section}-end": Access(Who.NOBODY, TEAM, about="End an item, with a reason"),
         f"api:{_section}-reopen": Access(Who.NOBODY, TEAM, about="Reopen an item, with a reason"),
+        f"api:{_section}-move": Access(Who.NOBODY, TEAM, about="Move an open item to another open status"),
     }
 
 POLICY: dict[str, Access] = {**PAGES, **API_OPERATIONS}
@@ -176,6 +229,22 @@ RULES: tuple[Rule, ...] = (
     Rule("Comment; retract own comment", "yes; own only", "yes; own only", "404", "sign in", "views"),
     Rule(
         "Change who is on the team", "team lead only", "team lead only", "403", "sign in", "can_manage_team"
+    ),
+    Rule(
+        "See who has read or received the patient's record",
+        "privacy officer only (403)",
+        "privacy officer only (403)",
+        "404",
+        "sign in",
+        "get_patient_for_privacy_officer",
+    ),
+    Rule(
+        "Break the glass into another team's patient",
+        "",
+        "",
+        "exact MRN in own practice, with a reason; logged",
+        "sign in",
+        "grant_emergency_access",
     ),
     Rule("Own notifications and API tokens", "own only", "own only", "own only", "sign in", "selectors"),
     Rule(

@@ -23,6 +23,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from allauth.account.models import EmailAddress, EmailConfirmationHMAC
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.apps import apps
 from django.conf import settings
 from django.db import transaction
@@ -36,7 +39,7 @@ from careplans import ccm, comments, services
 from careplans.models import PLAN_ITEM_MODELS, CarePlan, Notification, PlanItem
 from config.policy import API_SECTIONS, NOT_SWEPT_NAMESPACES, POLICY, Access, Who
 from patients import services as patient_services
-from patients.models import Patient
+from patients.models import AccessEvent, Patient
 from teams import services as team_services
 from teams.models import CareRole, Team, User
 from tests import factories
@@ -58,9 +61,21 @@ RECORD_PARAMS = {
     "pk",
     "notification_id",
     "token_id",
+    "patient_id",
+    "plan_pk",
 }
 SKIPPED_PARAMS = {"format"}  # DRF's format-suffix twins of routes swept without it
 SECURITY_LOG = "careweave.security"
+# Calls that end the caller's session are swept anonymously only: signing out, and opening someone
+# else's email-confirmation link (allauth signs the wrong user out before showing it).
+SIGNS_OUT = {
+    ("logout", "POST"),
+    ("account_logout", "POST"),
+    ("account_confirm_email", "GET"),
+    ("account_confirm_email", "POST"),
+}
+# allauth asks for the password again before it looks at the method: these refused POSTs answer that.
+REAUTHENTICATE_FIRST = {("mfa_download_recovery_codes", "POST")}
 # While DEBUG, anyone signed in may read the API schema (settings.SPECTACULAR_SETTINGS); only staff in production.
 DEBUG_SIGNED_IN = {"api-schema", "api-docs"}
 SCHEMA_OPEN_TO_SIGNED_IN = "IsAuthenticated" in str(settings.SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"])
@@ -169,7 +184,16 @@ def _side(tag: str, team: Team, members: dict[str, User], *, render_pdf: bool) -
         actor=physician,
     )
     v["token"], _secret = team_services.create_api_token(user=nurse, name=f"{canary} script")
+    email = EmailAddress.objects.create(user=nurse, email=nurse.email, primary=True, verified=False)
+    v["email_key"] = EmailConfirmationHMAC(email).key
     return side
+
+
+def _second_factor(user: User) -> None:
+    """An authenticator app and recovery codes, as everyone has in production (allauth's pages for them
+    answer 404 to someone without)."""
+    TOTP.activate(user, generate_totp_secret())
+    RecoveryCodes.activate(user)
 
 
 def _team(name: str, roles: list[str]) -> tuple[Team, dict[str, User]]:
@@ -177,6 +201,7 @@ def _team(name: str, roles: list[str]) -> tuple[Team, dict[str, User]]:
     members = {}
     for role in roles:
         user = factories.UserFactory(username=f"{name.split()[0].lower()}-{role}")
+        _second_factor(user)
         factories.MembershipFactory(user=user, team=team, role=role)
         members[role] = user
     return team, members
@@ -189,6 +214,7 @@ def world(django_db_setup, django_db_blocker) -> Iterator[World]:
         team_a, members = _team("Alder Team", list(CareRole.values))
         team_b, others = _team("Birch Team", [CareRole.NURSE_CARE_MANAGER, CareRole.PHYSICIAN])
         staff = factories.UserFactory(username="sam-staff", is_staff=True)
+        _second_factor(staff)
         yield World(
             own=_side("A", team_a, members, render_pdf=True),
             foreign=_side("B", team_b, others, render_pdf=False),
@@ -264,8 +290,10 @@ def urls(route: Route, side: Side, *, every_kind: bool = False) -> list[str]:
     for kind in kinds:
         kwargs: dict[str, Any] = {}
         for param in route.params:
-            if param == "plan_id":
+            if param in ("plan_id", "plan_pk"):
                 kwargs[param] = side.plan.pk
+            elif param == "patient_id":
+                kwargs[param] = side.patient.pk
             elif param == "kind":
                 kwargs[param] = kind
             elif param == "item_id":
@@ -275,6 +303,8 @@ def urls(route: Route, side: Side, *, every_kind: bool = False) -> list[str]:
                 kwargs[param] = side.items["goal"].pk
             elif param in ("team_id",):
                 kwargs[param] = side.team.pk
+            elif param == "pk" and route.name.startswith("api:goal-measurement-"):
+                kwargs[param] = v["measurement"].pk
             elif param == "pk":
                 section = route.name.removeprefix("api:").rsplit("-", 1)[0]
                 kwargs[param] = side.plan.pk if section == "plan" else side.items[_kind(section)].pk
@@ -284,6 +314,12 @@ def urls(route: Route, side: Side, *, every_kind: bool = False) -> list[str]:
                 kwargs[param] = "summary"
             elif param == "number":
                 kwargs[param] = v["version"]
+            elif (
+                param == "key"
+            ):  # an email confirmation's key, or a password reset's (unknown: a "bad key" page)
+                kwargs[param] = v["email_key"] if route.name == "account_confirm_email" else "sweep-key"
+            elif param == "uidb36":
+                kwargs[param] = str(side.nurse.pk)
             else:
                 record = {
                     "measurement_id": "measurement",
@@ -315,8 +351,13 @@ def call(client: Client, method: str, url: str, route: Route, side: Side) -> Any
     if method == "GET":
         return client.get(url)
     if route.is_api:
-        # Tampering: a write naming the other side's plan; a detail write with a version.
-        body = {"plan": str(side.plan.pk), "reason": "sweep", "status": "completed"}
+        # Tampering: a write naming the other side's plan and goal; a detail write with a version.
+        body = {
+            "plan": str(side.plan.pk),
+            "goal": side.items["goal"].pk,
+            "reason": "sweep",
+            "status": "completed",
+        }
         return client.generic(
             method, url, data=json.dumps(body), content_type="application/json", HTTP_IF_MATCH='"1"'
         )
@@ -333,13 +374,20 @@ def body_text(response: Any) -> str:
 
 
 def fingerprint() -> dict[str, str]:
-    """A hash of every row of every patient-data, team and history table (not the sessions)."""
+    """A hash of every row of every patient-data, team and history table (not the sessions).
+
+    The access log is hashed without its "denied" rows: a refused call on a patient's URL must
+    add one (patients.access_log), and nothing else.
+    """
     hashes = {}
     for app in ("careplans", "patients", "teams", "pghistory"):
         for model in apps.get_app_config(app).get_models():
             if not model._meta.managed or model._meta.proxy:
                 continue
-            rows = model.objects.order_by("pk").values_list()
+            rows = model.objects.order_by("pk")
+            if model is AccessEvent:
+                rows = rows.exclude(outcome=AccessEvent.Outcome.DENIED)
+            rows = rows.values_list()
             hashes[model._meta.label] = hashlib.sha256(repr(list(rows)).encode()).hexdigest()
     return hashes
 
@@ -419,6 +467,11 @@ def test_an_htmx_request_from_a_signed_out_browser_gets_401_not_the_sign_in_page
 # Callers who may not touch the records: 404 (or 405), nothing changes, the refusal is logged.
 
 
+def _refused_method_status(route: Route, method: str) -> int:
+    """405, but 302 (to enter the password again) where allauth asks for that before it checks the method."""
+    return 302 if (route.name, method) in REAUTHENTICATE_FIRST else 405
+
+
 def _is_refused(route: Route, method: str, caller: User) -> bool:
     who = route.who(method)
     if who in (Who.ANYONE, Who.SIGNED_IN) or (who == Who.STAFF and caller.is_staff):
@@ -438,8 +491,7 @@ def _sweep_without_rights(client: Client, caller: User, side: Side, caplog) -> t
         for route in ROUTES
         for url in urls(route, side, every_kind=True)
         for method in methods(route)
-        # Signing out is swept anonymously; here it would end the session.
-        if not (route.name == "logout" and method == "POST")
+        if (route.name, method) not in SIGNS_OUT
     ]
     calls.sort(key=lambda c: _is_refused(c[0], c[2], caller))
     before, refused = None, 0
@@ -454,7 +506,7 @@ def _sweep_without_rights(client: Client, caller: User, side: Side, caplog) -> t
         assert response.status_code < 500, where
         assert side.canary not in body_text(response), f"{side.canary} leaked to {where}"
         if who == Who.NOBODY:
-            assert response.status_code == 405, where
+            assert response.status_code == _refused_method_status(route, method), where
         elif who == Who.STAFF:
             assert response.status_code == (200 if caller.is_staff else 403), where
         elif who in (Who.ANYONE, Who.SIGNED_IN):
@@ -466,10 +518,11 @@ def _sweep_without_rights(client: Client, caller: User, side: Side, caplog) -> t
             ), f"the refusal of {where} was not logged"
         elif method == "GET":  # a list: scoped to the caller's own teams
             assert response.status_code == 200, where
-        else:  # an API create naming a plan the caller may not see
+        else:  # an API create naming a plan (or a goal) the caller may not see
+            linked = "goal" if route.name == "api:goal-measurement-list" else "plan"
             assert response.status_code == 400, where
-            assert "plan" in response.json()["errors"], where
-            assert any("action=link plan" in r.getMessage() for r in caplog.records), where
+            assert linked in response.json()["errors"], where
+            assert any(f"action=link {linked}" in r.getMessage() for r in caplog.records), where
     return refused, changed(before, fingerprint())
 
 
@@ -507,6 +560,8 @@ def _allowed(route: Route, method: str, user: User, world: World) -> bool:
         return user == world.own.nurse
     if who == Who.STAFF:
         return user.is_staff
+    if who == Who.PRIVACY_OFFICER:
+        return user.is_privacy_officer
     return who != Who.NOBODY
 
 
@@ -518,8 +573,8 @@ def test_each_member_of_the_team_gets_what_the_policy_allows_and_no_other_teams_
     for route in ROUTES:
         for url in urls(route, world.own, every_kind=role == CareRole.NURSE_CARE_MANAGER):
             for method in methods(route) if writes else ["GET"]:
-                if route.name == "logout" and method == "POST":
-                    continue  # signing out is swept anonymously; here it would end the session
+                if (route.name, method) in SIGNS_OUT:
+                    continue
                 response = call(client, method, url, route, world.own)
                 where = f"{method} {url} ({route.name}) as {role}"
                 assert response.status_code < 500, where
@@ -528,7 +583,7 @@ def test_each_member_of_the_team_gets_what_the_policy_allows_and_no_other_teams_
                 )
                 who = route.who(method)
                 if who == Who.NOBODY:
-                    assert response.status_code == 405, where
+                    assert response.status_code == _refused_method_status(route, method), where
                 elif not _allowed(route, method, user, world):
                     assert response.status_code in (403, 404), where
                 elif method == "GET":
@@ -544,7 +599,8 @@ SIGN_OFF_FORMS = {
         "context": "visit",
         "patient_present": "yes",
         "summary": "Reviewed at the visit.",
-    }
+    },
+    "api:plan-reviews": {"context": "visit", "patient_present": True, "summary": "Reviewed at the visit."},
 }
 
 
@@ -562,11 +618,17 @@ def test_only_the_teams_sign_off_roles_sign_a_plan_off_and_a_refusal_is_logged(w
         versions = world.own.plan.versions.count()
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger=SECURITY_LOG):
-            response = client.post(url, SIGN_OFF_FORMS[route.name])
+            if route.is_api:
+                response = client.post(url, SIGN_OFF_FORMS[route.name], content_type="application/json")
+            else:
+                response = client.post(url, SIGN_OFF_FORMS[route.name])
         if may_sign:
-            assert response.status_code == 302, route.name
+            assert response.status_code == (201 if route.is_api else 302), route.name
             assert world.own.plan.versions.count() == versions + 1
         else:
-            assert response.status_code < 500 and "signed off by" in response.content.decode(), route.name
+            if route.is_api:
+                assert response.status_code == 403, route.name
+            else:
+                assert response.status_code < 500 and "signed off by" in response.content.decode(), route.name
             assert world.own.plan.versions.count() == versions
             assert any(f"user={user.pk} action=can_sign_off" in r.getMessage() for r in caplog.records)

@@ -94,7 +94,9 @@ def test_an_outsider_cannot_see_or_add_measurements_of_another_team(outsider, go
     client = client_for(outsider)
     assert client.get(f"/api/v1/goal-measurements/{measurement_id}/").status_code == 404
     assert client.get("/api/v1/goal-measurements/").json()["count"] == 0
-    assert measure(client, goal).status_code == 404
+    response = measure(client, goal)  # another team's goal is "does not exist", like an unknown id
+    assert response.status_code == 400
+    assert response.json()["errors"]["goal"] == [f'Invalid pk "{goal.pk}" - object does not exist.']
     response = client.post(
         f"/api/v1/goal-measurements/{measurement_id}/entered-in-error/",
         {"reason": "x"},
