@@ -420,7 +420,7 @@ class ReviewSerializer(serializers.ModelSerializer):
 @extend_schema_view(
     list=extend_schema(responses={200: ReviewSerializer(many=True), **READ_ERRORS}),
     create=extend_schema(
-        request=ReviewSerializer, responses={201: ReviewSerializer, **READ_ERRORS, 400: ERROR}
+        request=ReviewSerializer, parameters=[IF_MATCH], responses={201: ReviewSerializer, **WRITE_ERRORS}
     ),
 )
 class PlanReviewViewSet(viewsets.GenericViewSet):
@@ -437,8 +437,17 @@ class PlanReviewViewSet(viewsets.GenericViewSet):
         return Response(self.get_serializer(reviews, many=True).data)
 
     def create(self, request: Request, plan_pk: str) -> Response:
+        """Sign off the plan as it was at the version named in If-Match (the plan's ETag)."""
         plan = self.plan()
+        version = if_match_version(request)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        review = services.record_plan_review(plan=plan, actor=request.user, **serializer.validated_data)
+        try:
+            review = services.record_plan_review(
+                plan=plan, actor=request.user, expected_version=version, **serializer.validated_data
+            )
+        except StaleVersionError as error:
+            body = problem(status_code=412, detail=str(error))
+            body["current"] = PlanSerializer(error.current).data
+            return Response(body, status=412, headers={"ETag": etag(error.current.version)})
         return Response(self.get_serializer(review).data, status=status.HTTP_201_CREATED)

@@ -46,7 +46,7 @@ from careplans.models import (
 from careplans.snapshots import build_snapshot
 from teams import selectors as teams
 from teams.models import CareRole, Team, User
-from teams.records import apply_changes, create_record, history_context, lock_at_version
+from teams.records import StaleVersionError, apply_changes, create_record, history_context, lock_at_version
 from teams.rules import can_edit_plan, can_see_part2, can_sign_off, is_on_patients_team, require
 
 I = TypeVar("I", bound=PlanItem)  # noqa: E741
@@ -349,8 +349,12 @@ def record_plan_review(
     patient_present: bool,
     summary: str,
     decisions: str = "",
+    expected_version: int | None = None,
 ) -> PlanReview:
     """Sign off the whole plan: record the review, freeze a `PlanVersion`, schedule the next review.
+
+    With `expected_version` (the API's If-Match), a plan changed since the caller read it is
+    refused with StaleVersionError rather than signed unseen.
 
     Only a team member whose role is in the team's `sign_off_roles` may sign. The next
     review is today plus the plan's interval in days (day arithmetic: no month-end
@@ -359,6 +363,8 @@ def record_plan_review(
     _require_member(actor, plan)
     membership = teams.membership_in(actor, plan.patient.team_id)
     locked = CarePlan.objects.select_for_update().select_related("patient__team").get(pk=plan.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleVersionError(locked)
     allowed = ", ".join(str(CareRole(role).label).lower() for role in locked.patient.team.sign_off_roles)
     require(can_sign_off, actor, locked, f"On this team a plan is signed off by: {allowed}.")
     now = timezone.now()

@@ -619,7 +619,13 @@ def test_only_the_teams_sign_off_roles_sign_a_plan_off_and_a_refusal_is_logged(w
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger=SECURITY_LOG):
             if route.is_api:
-                response = client.post(url, SIGN_OFF_FORMS[route.name], content_type="application/json")
+                world.own.plan.refresh_from_db()
+                response = client.post(
+                    url,
+                    SIGN_OFF_FORMS[route.name],
+                    content_type="application/json",
+                    HTTP_IF_MATCH=f'"{world.own.plan.version}"',
+                )
             else:
                 response = client.post(url, SIGN_OFF_FORMS[route.name])
         if may_sign:

@@ -118,9 +118,20 @@ def review_body(**values):
     return {"context": "visit", "patient_present": True, "summary": "Sugars improving.", **values}
 
 
+def sign_off(client, plan, body=None, *, version=None):
+    """POST a sign-off naming the plan version read (If-Match), as every API write does."""
+    plan.refresh_from_db()
+    return client.post(
+        f"/api/v1/plans/{plan.pk}/reviews/",
+        body or review_body(),
+        format="json",
+        HTTP_IF_MATCH=f'"{plan.version if version is None else version}"',
+    )
+
+
 def test_a_physician_signs_off_the_plan_and_it_freezes_a_version(physician, care_plan):
     client = client_for(physician)
-    response = client.post(f"/api/v1/plans/{care_plan.pk}/reviews/", review_body(), format="json")
+    response = sign_off(client, care_plan)
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["reviewer"] == physician.pk and body["reviewer_role"] == "physician"
@@ -130,16 +141,25 @@ def test_a_physician_signs_off_the_plan_and_it_freezes_a_version(physician, care
 
 
 def test_a_nurse_may_not_sign_off_on_a_team_where_physicians_sign(api, care_plan):
-    response = api.post(f"/api/v1/plans/{care_plan.pk}/reviews/", review_body(), format="json")
+    response = sign_off(api, care_plan)
     assert response.status_code == 403
     assert "signed off by" in response.json()["detail"]
     assert not care_plan.reviews.exists()
 
 
+def test_a_sign_off_needs_the_version_read_and_a_stale_one_signs_nothing(physician, care_plan):
+    client = client_for(physician)
+    missing = client.post(f"/api/v1/plans/{care_plan.pk}/reviews/", review_body(), format="json")
+    assert missing.status_code == 428
+    stale = sign_off(client, care_plan, version=care_plan.version - 1)
+    assert stale.status_code == 412
+    assert stale.json()["current"]["version"] == care_plan.version
+    assert stale["ETag"] == f'"{care_plan.version}"'
+    assert not care_plan.reviews.exists() and not PlanVersion.objects.filter(plan=care_plan).exists()
+
+
 def test_a_review_without_a_summary_is_a_400(physician, care_plan):
-    response = client_for(physician).post(
-        f"/api/v1/plans/{care_plan.pk}/reviews/", review_body(summary=""), format="json"
-    )
+    response = sign_off(client_for(physician), care_plan, review_body(summary=""))
     assert response.status_code == 400
     assert "summary" in response.json()["errors"]
 
@@ -150,6 +170,7 @@ def test_an_outsider_gets_404_for_another_teams_reviews(outsider, care_plan):
     assert (
         client.post(f"/api/v1/plans/{care_plan.pk}/reviews/", review_body(), format="json").status_code == 404
     )
+    assert sign_off(client, care_plan).status_code == 404
     assert client.get("/api/v1/plans/not-a-plan/reviews/").status_code == 404
 
 
