@@ -219,12 +219,12 @@ RULES: tuple[Rule, ...] = (
     Rule("Sign off a plan review", "no (403)", "yes", "404", "sign in", "can_sign_off"),
     Rule("See 42 CFR Part 2 items on screen", "yes", "yes", "404", "sign in", "can_see_part2"),
     Rule(
-        "Print Part 2 items for someone else",
-        "confirmed, with a reason",
-        "confirmed, with a reason",
+        "Print or export Part 2 items for someone else",
+        "confirmed, with a reason, under a release that covers Part 2",
+        "confirmed, with a reason, under a release that covers Part 2",
         "404",
         "sign in",
-        "can_see_part2",
+        "can_see_part2, may_disclose_part2",
     ),
     Rule("Comment; retract own comment", "yes; own only", "yes; own only", "404", "sign in", "views"),
     Rule(
@@ -260,8 +260,10 @@ FIELD_RULES: tuple[tuple[str, str], ...] = (
     ),
     (
         "Items marked 42 CFR Part 2",
-        "Left out of every printout unless the printer asks for them, confirms and gives a reason; "
-        "a copy for anyone but the patient then carries the 42 CFR 2.32 notice.",
+        "Left out of every printout and FHIR export unless asked for; a copy for anyone but the patient "
+        "also needs an in-force release that covers Part 2 (a general release is not enough) and carries "
+        "the 42 CFR 2.32 notice. Hidden on screen from anyone outside the treating team, even under "
+        "emergency access.",
     ),
     (
         "Ended items and entries marked in error",

@@ -80,8 +80,8 @@ def is_privacy_officer(user: Any) -> bool:
 # Every write to a plan: the treating team, and no one else (an administrator uses the admin).
 can_edit_plan = rules.Predicate(is_on_patients_team, name="can_edit_plan")
 can_sign_off = rules.Predicate(is_on_patients_team & has_sign_off_role, name="can_sign_off")
-# 42 CFR Part 2 items: the treating team only. A printout including them must also be confirmed and
-# give a reason (careplans.forms.PrintoutForm), kept in the print's history.
+# 42 CFR Part 2 items: the treating team only. Disclosing them to anyone else also needs a release that
+# covers them (careplans.part2.may_disclose_part2).
 can_see_part2 = rules.Predicate(is_on_patients_team, name="can_see_part2")
 can_manage_team = rules.Predicate(is_superuser | is_team_lead, name="can_manage_team")
 
