@@ -178,6 +178,14 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = 5 * 60
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False  # other sessions end anyway (session auth hash); this one stays
 # allauth's per-account failed-login limit would let anyone lock a nurse out from anywhere; axes locks the
 # pair (username, address) instead, so only the per-address limit is kept here.
+# A shared cache (Redis) when CACHE_URL is set, so allauth's rate limits hold across web processes and
+# replicas; otherwise each process has its own (fine for one process in development).
+CACHE_URL = env_str("CACHE_URL")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -125,3 +127,18 @@ def test_in_production_the_sign_in_page_sends_hsts_csp_and_a_host_prefixed_csrf_
     assert found["referrer"] == "same-origin"
     assert found["cookie"] == {"secure": True, "path": "/", "domain": ""}
     assert '<meta name="csrf-cookie-name" content="__Host-csrftoken">' in found["page"]
+
+
+@pytest.mark.skipif(not os.environ.get("CELERY_BROKER_URL"), reason="needs the machine's Redis (CI sets it)")
+def test_with_cache_url_every_process_shares_one_redis_cache_for_sign_in_rate_limits():
+    key = f"careweave-test-{secrets.token_hex(4)}"
+    redis_url = os.environ["CELERY_BROKER_URL"]
+    default = "from django.core.cache import caches\ncache = caches['default']\n"
+
+    stored = in_production(
+        f"{default}cache.set({key!r}, 'shared', 30)\nresult = type(cache).__name__", CACHE_URL=redis_url
+    )
+    seen = in_production(f"{default}result = cache.get({key!r})", CACHE_URL=redis_url)
+
+    assert (stored, seen) == ("RedisCache", "shared")  # written by one process, read by another
+    assert in_production(f"{default}result = type(cache).__name__") == "LocMemCache"
