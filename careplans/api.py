@@ -9,6 +9,7 @@ read in If-Match (428 without it, 412 with a stale one, answered with the curren
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -243,31 +244,23 @@ class PlanItemViewSet(mixins.ListModelMixin, VersionedViewSet):
 
     @action(detail=True, methods=["post"])
     def end(self, request: Request, pk: str) -> Response:
-        item = self.get_object()
-        version = if_match_version(request)
-        given = EndSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        try:
-            item = services.end_plan_item(
-                item=item,
-                expected_version=version,
-                actor=request.user,
-                status=given.validated_data["status"],
-                reason=given.validated_data["reason"],
-            )
-        except StaleVersionError as error:
-            return self.stale(error)
-        return self.answer(item)
+        return self._set_status(request, EndSerializer, services.end_plan_item)
 
     @action(detail=True, methods=["post"], url_path="status")
     def move(self, request: Request, pk: str) -> Response:
         """Move an open item to another open status (a referral becomes active, a goal on hold)."""
+        return self._set_status(request, MoveSerializer, services.move_plan_item)
+
+    def _set_status(
+        self, request: Request, serializer: type[serializers.Serializer], service: Callable[..., PlanItem]
+    ) -> Response:
+        """End or move the item with `service`, at the version named in If-Match, with a status and reason."""
         item = self.get_object()
         version = if_match_version(request)
-        given = MoveSerializer(data=request.data)
+        given = serializer(data=request.data)
         given.is_valid(raise_exception=True)
         try:
-            item = services.move_plan_item(
+            item = service(
                 item=item,
                 expected_version=version,
                 actor=request.user,
