@@ -31,7 +31,7 @@ from careplans.models import (
 )
 from patients.access_log import note_patient
 from patients.models import Patient
-from patients.selectors import emergency_access_exists
+from patients.selectors import emergency_access_exists, patients_on_teams_of
 from teams.models import User
 from teams.rules import not_found
 from teams.selectors import team_ids_of
@@ -52,7 +52,7 @@ def records_visible_to(user: User, model: type[Model]) -> QuerySet:
     if model is CarePlan:
         return plans_visible_to(user)
     if model is Patient:
-        return Patient.objects.filter(team_id__in=team_ids_of(user))
+        return patients_on_teams_of(user)
     if model is User:
         return User.objects.filter(
             memberships__team_id__in=team_ids_of(user), memberships__ended_on__isnull=True

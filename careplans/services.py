@@ -713,10 +713,8 @@ def store_printout(*, printout_id: int) -> PlanPrintout | None:
         # A release revoked between the request and the rendering stops this disclosure too.
         decision = part2.may_disclose_part2(printout.release)
         if not decision:
-            with history_context(actor=None, reason="Part 2 disclosure refused"):
-                printout.status, printout.failure = PlanPrintout.Status.FAILED, decision.reason[:300]
-                printout.version += 1
-                printout.save(update_fields=["status", "failure", "version"])
+            fail_printout(printout_id=printout.pk, failure=decision.reason, why="Part 2 disclosure refused")
+            printout.refresh_from_db()
             return printout
     plan = get_plan_with_sections(printout.requested_by, printout.plan_id)
     html = pdf.printout_html(plan, pdf.Options.of(printout))
@@ -740,9 +738,9 @@ def store_printout(*, printout_id: int) -> PlanPrintout | None:
 
 
 @transaction.atomic
-def fail_printout(*, printout_id: int, failure: str) -> None:
+def fail_printout(*, printout_id: int, failure: str, why: str = "PDF failed") -> None:
     """Mark a printout whose PDF could not be made, so the page stops waiting and says so."""
-    with history_context(actor=None, reason="PDF failed"):
+    with history_context(actor=None, reason=why):
         PlanPrintout.objects.filter(pk=printout_id, status=PlanPrintout.Status.QUEUED).update(
             status=PlanPrintout.Status.FAILED, failure=failure[:300], version=F("version") + 1
         )

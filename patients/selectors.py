@@ -8,7 +8,6 @@ import uuid
 from dataclasses import dataclass
 
 from django.contrib.postgres.search import TrigramWordSimilarity
-from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower, Upper
 from django.utils import timezone
@@ -16,22 +15,26 @@ from django.utils import timezone
 from patients.access_log import note_patient
 from patients.models import AccessEvent, EmergencyAccess, Patient, RelatedPerson
 from teams.models import Team, User
-from teams.rules import not_found
+from teams.rules import is_privacy_officer, not_found, require
 from teams.selectors import active_memberships, team_ids_of
+
+
+def _current_grants(user: User) -> QuerySet[EmergencyAccess]:
+    """The user's emergency grants in force now: started, not ended, not expired."""
+    now = timezone.now()
+    return EmergencyAccess.objects.filter(
+        user_id=user.pk, ended_at__isnull=True, granted_at__lte=now, expires_at__gt=now
+    )
 
 
 def emergency_access_exists(user: User, patient_ref: str = "pk") -> Exists:
     """An EXISTS subquery: `user` holds a current emergency grant for the patient `patient_ref` names."""
-    now = timezone.now()
-    return Exists(
-        EmergencyAccess.objects.filter(
-            user_id=user.pk,
-            patient_id=OuterRef(patient_ref),
-            ended_at__isnull=True,
-            granted_at__lte=now,
-            expires_at__gt=now,
-        )
-    )
+    return Exists(_current_grants(user).filter(patient_id=OuterRef(patient_ref)))
+
+
+def _practices_of(user: User) -> QuerySet[Team]:
+    """The organizations (practices) of the user's teams, as a subquery of ids."""
+    return Team.objects.filter(pk__in=team_ids_of(user)).values("organization_id")
 
 
 def patients_on_teams_of(user: User) -> QuerySet[Patient]:
@@ -50,14 +53,7 @@ def current_emergency_access(user: User, patient: Patient) -> EmergencyAccess | 
     """The user's current emergency grant for this patient (the latest to expire), or None."""
     if not user.is_authenticated:
         return None
-    now = timezone.now()
-    return (
-        EmergencyAccess.objects.filter(
-            user_id=user.pk, patient=patient, ended_at__isnull=True, granted_at__lte=now, expires_at__gt=now
-        )
-        .order_by("-expires_at")
-        .first()
-    )
+    return _current_grants(user).filter(patient=patient).order_by("-expires_at").first()
 
 
 def find_patient_by_exact_mrn(user: User, mrn: str) -> Patient | None:
@@ -69,8 +65,7 @@ def find_patient_by_exact_mrn(user: User, mrn: str) -> Patient | None:
     mrn = mrn.strip()
     if not mrn or not user.is_authenticated:
         return None
-    practices = Team.objects.filter(pk__in=team_ids_of(user)).values("organization_id")
-    return Patient.objects.filter(organization_id__in=practices, mrn=mrn).first()
+    return Patient.objects.filter(organization_id__in=_practices_of(user), mrn=mrn).first()
 
 
 def emergency_grants_for_lead(user: User, *, days: int = 30) -> QuerySet[EmergencyAccess]:
@@ -172,17 +167,16 @@ def get_patient_for_privacy_officer(user: User, patient_id: uuid.UUID | str) -> 
     403 for someone on the patient's team who is not a privacy officer; 404 for everyone else, so the
     answer reveals nothing about patients of other teams.
     """
-    practices = Team.objects.filter(pk__in=team_ids_of(user)).values("organization_id")
     try:
         patient = Patient.objects.select_related("team", "organization").get(
-            pk=patient_id, organization_id__in=practices
+            pk=patient_id, organization_id__in=_practices_of(user)
         )
     except (Patient.DoesNotExist, ValueError):
         raise not_found(user, "No such patient", target=patient_id) from None
-    if not user.is_privacy_officer:
-        if patients_visible_to(user).filter(pk=patient.pk).exists():
-            raise PermissionDenied("Only a privacy officer may see who has read this record.")
-        raise not_found(user, "No such patient", target=patient.pk)
+    if not is_privacy_officer(user):
+        if not patients_visible_to(user).filter(pk=patient.pk).exists():
+            raise not_found(user, "No such patient", target=patient.pk)
+        require(is_privacy_officer, user, patient, "Only a privacy officer may see who has read this record.")
     note_patient(patient.pk)
     return patient
 

@@ -16,7 +16,7 @@ from careplans.models import CarePlan, Notification
 from careplans.reminders import notify
 from patients.models import EmergencyAccess, Patient, RelatedPerson
 from teams import selectors as teams
-from teams.models import Membership, Team, User
+from teams.models import Team, User
 from teams.records import apply_changes, create_record, history_context, lock_at_version
 from teams.rules import is_on_patients_team, require
 
@@ -148,9 +148,8 @@ def grant_emergency_access(*, user: User, patient: Patient, reason: str) -> Emer
         grant = EmergencyAccess.objects.create(
             user=user, patient=patient, reason=reason, granted_at=now, expires_at=expires_at
         )
-    leads = Membership.objects.filter(team_id=patient.team_id, is_team_lead=True, ended_on__isnull=True)
     notify(
-        recipients=leads.values_list("user_id", flat=True),
+        recipients=teams.team_leads(patient.team_id).values_list("pk", flat=True),
         kind=Notification.Kind.EMERGENCY_ACCESS,
         subject=Notification.Subject.EMERGENCY_ACCESS,
         plan=CarePlan.objects.filter(patient=patient).first(),

@@ -37,3 +37,13 @@ def team_members(team_id: int) -> QuerySet[User]:
         .distinct()
         .order_by("last_name", "first_name")
     )
+
+
+def team_leads(team_id: int) -> QuerySet[User]:
+    """The users who currently lead the team."""
+    return User.objects.filter(
+        memberships__team_id=team_id,
+        memberships__ended_on__isnull=True,
+        memberships__is_team_lead=True,
+        is_active=True,
+    ).distinct()
