@@ -178,7 +178,8 @@ def _record_api_search(request: HttpRequest, response: HttpResponse) -> None:
     patient = None
     with contextlib.suppress(ValueError, TypeError):
         if request.GET.get("patient"):
-            patient = Patient(pk=uuid.UUID(request.GET["patient"]))
+            # Looked up, not assumed: an id of no patient is still a search, logged without a patient.
+            patient = Patient.objects.only("pk").filter(pk=uuid.UUID(request.GET["patient"])).first()
     record_access(
         request,
         patient,

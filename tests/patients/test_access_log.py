@@ -226,6 +226,24 @@ def test_an_api_list_is_one_search_event_with_its_filters_and_count(nurse, care_
     )
 
 
+@pytest.mark.django_db(transaction=True)
+def test_an_api_search_for_a_patient_id_that_does_not_exist_is_logged_without_a_patient(nurse, care_plan):
+    api = APIClient()
+    api.force_login(nurse)
+    unknown = "00000000-0000-4000-8000-000000000000"
+
+    response = api.get("/api/v1/plans/", {"patient": unknown})
+
+    assert response.status_code == 200
+    event = AccessEvent.objects.get()  # committed: the access row's foreign key held
+    assert (event.subtype, event.patient, event.query, event.result_count) == (
+        "search",
+        None,
+        f"patient={unknown}",
+        0,
+    )
+
+
 def test_an_outsider_refused_by_the_api_is_logged_as_denied(outsider, care_plan):
     api = APIClient()
     api.force_login(outsider)
