@@ -63,7 +63,7 @@ def find_patient_by_exact_mrn(user: User, mrn: str) -> Patient | None:
     browse; the caller shows only the name and date of birth to confirm.
     """
     mrn = mrn.strip()
-    if not mrn or not user.is_authenticated:
+    if not mrn or "\x00" in mrn or not user.is_authenticated:  # no MRN holds NUL; PostgreSQL refuses it
         return None
     return Patient.objects.filter(organization_id__in=_practices_of(user), mrn=mrn).first()
 

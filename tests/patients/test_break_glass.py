@@ -242,3 +242,14 @@ def test_emergency_access_opens_the_plan_page_only_not_its_history_or_printing(c
     assert client.get(plan_url(plan)).status_code == 200
     assert client.get(reverse("careplans:plan-history", args=[plan.pk])).status_code == 404
     assert client.get(reverse("careplans:plan-print", args=[plan.pk])).status_code == 404
+
+
+def test_an_mrn_with_a_nul_byte_finds_no_one_and_says_so(client, er_doctor):
+    client.force_login(er_doctor)
+
+    looked_up = client.get(reverse("emergency-access"), {"mrn": "\x00"})
+    response = client.post(reverse("emergency-access"), {"mrn": "GH\x001906", "reason": "x" * 30})
+
+    assert looked_up.status_code == 200
+    assert response.status_code == 422
+    assert "No patient with exactly this MRN in your practice." in response.text
