@@ -1314,6 +1314,23 @@ class PlanActivity(models.Model):
         return f"{self.plan}: {self.summary}"
 
 
+class PageStamp(models.Model):
+    """A counter the database bumps whenever anything shown in a plan's sections changes.
+
+    Kept by statement-level triggers (migration careplans 0013) on the plan, its items, measurements,
+    goal-problem links, reviews, comments, questionnaire answers, the patient and related people:
+    key is the plan's id. The key "people" counts changes to people's names (anyone may be named on
+    any plan). `careplans.page_cache` keys the plan page's cached sections on both; no code has to
+    remember to bump it. Not patient data: a cache key, so not tracked.
+    """
+
+    key = models.CharField(max_length=40, primary_key=True)
+    seq = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.seq}"
+
+
 @tracked
 class PlanPrintout(VersionedRecord):
     """One print of the plan for the patient (or someone else), or a visit summary for the chart.

@@ -77,7 +77,7 @@ def get_plan_for_user(user: User, plan_id: uuid.UUID | str, *, emergency: bool =
         on_team=ExpressionWrapper(on_team, output_field=BooleanField())
     )
     try:
-        plan = plans.select_related("patient__team__organization").get(pk=plan_id)
+        plan = plans.select_related("patient__team__organization", "responsible_member").get(pk=plan_id)
     except (CarePlan.DoesNotExist, ValueError, ValidationError):
         raise not_found(user, "No such care plan", target=plan_id) from None
     note_patient(plan.patient_id)  # for the access log (patients/access_log.py)
@@ -90,7 +90,11 @@ def get_plan_with_sections(user: User, plan_id: uuid.UUID | str) -> CarePlan:
     Someone not on the patient's team (emergency access) gets no Part 2 items (42 CFR Part 2):
     they are left out of every section and counted in `part2_hidden`.
     """
-    found = get_plan_for_user(user, plan_id, emergency=True)
+    return with_sections(get_plan_for_user(user, plan_id, emergency=True))
+
+
+def with_sections(found: CarePlan) -> CarePlan:
+    """`found` (from `get_plan_for_user`) loaded again with every section, as `get_plan_with_sections`."""
 
     def items(queryset: QuerySet[I]) -> QuerySet[I]:
         return queryset if found.on_team else queryset.filter(part2_protected=False)

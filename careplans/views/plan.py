@@ -17,13 +17,14 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
-from careplans import services
+from careplans import page_cache, services
 from careplans.comments import record_plan_visit
 from careplans.forms import (
     Conflict,
@@ -40,6 +41,7 @@ from careplans.selectors import (
     get_plan_for_user,
     get_plan_with_sections,
     item_as_of_version,
+    with_sections,
 )
 from patients.models import AccessEvent, RelatedPerson
 from patients.selectors import current_emergency_access, get_related_person_for_user
@@ -118,7 +120,7 @@ def plan_detail(request: HtmxHttpRequest, plan_id: uuid.UUID) -> HttpResponse:
             "emergency access view",
             extra={"user_id": request.user.pk, "patient_id": str(plan.patient_id), "purpose": "ETREAT"},
         )
-    return whole_page(request, plan_id)
+    return whole_page(request, plan_id, plan=plan)
 
 
 # Editing items: each view checks access first, then binds its form and hands `submit_form` one service call.
@@ -208,14 +210,33 @@ def form_data(request: HttpRequest) -> QueryDict | None:
 
 
 def whole_page(
-    request: HtmxHttpRequest, plan_id: uuid.UUID, open_form: Any = None, status: int = 200
+    request: HtmxHttpRequest,
+    plan_id: uuid.UUID,
+    open_form: Any = None,
+    status: int = 200,
+    *,
+    plan: CarePlan | None = None,
 ) -> HttpResponse:
-    """The whole page; `open_form` is a form open on it (an `OpenForm`, or `plan_details.OpenPlanForm`)."""
-    plan = get_plan_with_sections(request.user, plan_id)
-    context = {"plan": plan, "patient": plan.patient, "sections": plan_sections(plan)}
-    if not plan.on_team:
-        context["emergency_access"] = current_emergency_access(request.user, plan.patient)
-    context["plan_form" if hasattr(open_form, "part") else "open_form"] = open_form
+    """The whole page; `open_form` is a form open on it (an `OpenForm`, or `plan_details.OpenPlanForm`).
+
+    `plan` is the plan as `get_plan_for_user(..., emergency=True)` returned it, when the caller has it.
+    """
+    plan = plan or get_plan_for_user(request.user, plan_id, emergency=True)
+    if not plan.on_team or open_form is not None:  # Emergency access, or a form open: all afresh.
+        plan = with_sections(plan)
+        context = {"plan": plan, "patient": plan.patient, "sections": plan_sections(plan)}
+        if not plan.on_team:
+            context["emergency_access"] = current_emergency_access(request.user, plan.patient)
+        context["plan_form" if hasattr(open_form, "part") else "open_form"] = open_form
+        return render(request, PAGE, context, status=status)
+
+    def render_sections(extra: dict[str, Any]) -> str:
+        loaded = with_sections(plan)
+        context = {"plan": loaded, "patient": loaded.patient, "sections": plan_sections(loaded), **extra}
+        return render_to_string(page_partial("plan-sections"), context, request)
+
+    sections_html = page_cache.cached_sections(request, plan, render_sections)
+    context = {"plan": plan, "patient": plan.patient, "sections_html": sections_html}
     return render(request, PAGE, context, status=status)
 
 
