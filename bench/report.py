@@ -66,6 +66,15 @@ METRICS: tuple[Metric, ...] = (
         QUERIES,
         Budget("= typical", same_as="plan_typical_queries"),
     ),
+    Metric("plan_typical_cold_ms", "care-plan page, typical, first look", MS),
+    Metric("plan_large_cold_ms", "care-plan page, large, first look", MS),
+    Metric("plan_typical_cold_queries", "queries, typical plan, first look", QUERIES),
+    Metric(
+        "plan_large_cold_queries",
+        "queries, large plan, first look",
+        QUERIES,
+        Budget("= typical", same_as="plan_typical_cold_queries"),
+    ),
     Metric("home_nurse_ms", "home page (worklist + list), nurse", MS, Budget("<= 1.0 x A", A, max_ratio=1.0)),
     Metric("search_nurse_ms", "patient search by name, nurse", MS, Budget("<= 1.0 x A", A, max_ratio=1.0)),
     Metric(

@@ -37,7 +37,7 @@ from django.utils.safestring import SafeString, mark_safe
 from careplans.models import CarePlan
 
 PEOPLE = "people"
-TIMEOUT = 24 * 60 * 60  # keys name the day, so a day's fragments are never read the next day
+TIMEOUT = 60 * 60  # an hour: the plans being worked on stay warm, and the rest leave the cache
 # Rendered in place of the CSRF token (letters and digits only, so escaping leaves it as it is), and
 # replaced by the viewer's own token each time the fragment is used.
 CSRF_PLACEHOLDER = "CAREWEAVECSRFTOKENPLACEHOLDER"
