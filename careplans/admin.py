@@ -22,6 +22,7 @@ from careplans.models import (
     InstrumentResponse,
     Medication,
     Notification,
+    PageStamp,
     PlanActivity,
     PlanPrintout,
     PlanReview,
@@ -259,6 +260,14 @@ class PlanActivityAdmin(PatientDataAdmin):
     list_display = ("plan", "changed_at", "changed_by", "summary")
     list_select_related = ("plan__patient", "changed_by")
     raw_id_fields = ("plan", "changed_by")
+
+
+@admin.register(PageStamp)
+class PageStampAdmin(PatientDataAdmin):
+    """How often the database has seen each plan's page change (careplans.page_cache); kept by triggers."""
+
+    list_display = ("key", "seq")
+    search_fields = ("key",)
 
 
 @admin.register(PlanVisit)
