@@ -2,20 +2,22 @@
 
 Rendering a plan's sections is most of the plan page's time, and it grows with the plan (issue 11,
 docs/benchmarks.md). The fragment of careplans/plan_detail.html that holds them
-(`plan-sections`) is cached under a key that changes whenever what they show can:
+(`plan-sections`), and the team discussion under it, are cached under keys that change whenever
+what they show can:
 
 - the plan's `PageStamp`, which the database bumps on every write to the plan, its items,
   measurements, links, reviews, comments, answers, CMS marks, copies given, the patient, their
   enrolment or related people (migration
-  careplans 0013: triggers, so no code path can forget it), and the "people" stamp, bumped when
-  anyone's name changes;
+  careplans 0013: triggers, so no code path can forget it), and the "directory" stamp, bumped when
+  a person's name, a team or the practice changes;
 - the day (overdue and expiry badges), the time zone and the language;
 - the code: a digest of the templates and Python source, so a deploy never serves old markup.
 
 The stamps are read before the plan is loaded, so a fragment is never older than its key says.
 Only someone on the patient's team with no form open gets cached fragments (an emergency viewer's
-page hides Part 2 items and is always rendered afresh). What depends on the viewer stays outside
-the fragment, and its forms get each viewer's own CSRF token.
+page hides Part 2 items and is always rendered afresh). The discussion shows "Retract" on one's own
+comments, so it is kept per viewer; the header is rendered for each request; and every form gets
+the viewer's own CSRF token.
 """
 
 from __future__ import annotations
@@ -35,8 +37,13 @@ from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 
 from careplans.models import CarePlan
+from teams.models import User
 
-PEOPLE = "people"
+DIRECTORY = "directory"  # names of people, teams and the practice, which any plan may show
+SECTIONS, DISCUSSION = "sections", "discussion"
+# Fragments that show something only to some viewers (the discussion's "Retract" on one's own
+# comments) are kept per viewer.
+PER_VIEWER = frozenset({DISCUSSION})
 TIMEOUT = 60 * 60  # an hour: the plans being worked on stay warm, and the rest leave the cache
 # Rendered in place of the CSRF token (letters and digits only, so escaping leaves it as it is), and
 # replaced by the viewer's own token each time the fragment is used.
@@ -44,45 +51,57 @@ CSRF_PLACEHOLDER = "CAREWEAVECSRFTOKENPLACEHOLDER"
 
 
 def stamps(plan: CarePlan) -> tuple[int, int]:
-    """The plan's stamp and the people stamp (0 before their first change), in one query."""
+    """The plan's stamp and the directory stamp (0 before their first change), in one query."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT key, seq FROM careplans_pagestamp WHERE key IN (%s, %s)", [str(plan.pk), PEOPLE]
+            "SELECT key, seq FROM careplans_pagestamp WHERE key IN (%s, %s)", [str(plan.pk), DIRECTORY]
         )
         found = dict(cursor.fetchall())
-    return found.get(str(plan.pk), 0), found.get(PEOPLE, 0)
+    return found.get(str(plan.pk), 0), found.get(DIRECTORY, 0)
 
 
-def cache_key(plan: CarePlan) -> str:
-    plan_seq, people_seq = stamps(plan)
+def cache_key(plan: CarePlan, fragment: str = SECTIONS, viewer: User | None = None) -> str:
+    """The key `fragment` of `plan`'s page is kept under now (for `viewer`, if it is theirs alone)."""
+    return _key(plan, fragment, viewer, *stamps(plan))
+
+
+def _key(plan: CarePlan, fragment: str, viewer: User | None, plan_seq: int, directory_seq: int) -> str:
     return ":".join(
         [
-            "plan-sections",
+            fragment,
             code_digest(),
             str(plan.pk),
             str(plan_seq),
-            str(people_seq),
+            str(directory_seq),
             timezone.localdate().isoformat(),
             timezone.get_current_timezone_name(),
             translation.get_language() or "",
+            f"user-{viewer.pk}" if fragment in PER_VIEWER and viewer is not None else "",
         ]
     )
 
 
-def cached_sections(
-    request: HttpRequest, plan: CarePlan, render: Callable[[dict[str, Any]], str]
-) -> SafeString:
-    """The plan's sections from the cache, or `render(extra_context)` them and keep them.
+def cached_fragments(
+    request: HttpRequest, plan: CarePlan, render: dict[str, Callable[[dict[str, Any]], str]]
+) -> dict[str, SafeString]:
+    """Each named fragment of the plan's page from the cache, or `render[name](extra_context)` and keep it.
 
-    They are rendered with a placeholder for the CSRF token, so the one fragment serves every
-    viewer: each gets their own token in its forms.
+    One query for the stamps and one cache round trip for all of them. Fragments are rendered with a
+    placeholder for the CSRF token, so one fragment serves every viewer: each gets their own token
+    in its forms.
     """
-    key = cache_key(plan)
-    html = cache.get(key)
-    if html is None:
-        html = render({"csrf_token": CSRF_PLACEHOLDER})
-        cache.set(key, html, TIMEOUT)
-    return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))  # noqa: S308 - our template's output
+    plan_seq, directory_seq = stamps(plan)
+    keys = {name: _key(plan, name, request.user, plan_seq, directory_seq) for name in render}
+    found = cache.get_many(keys.values())
+    token = get_token(request)
+    fragments = {}
+    for name, key in keys.items():
+        html = found.get(key)
+        if html is None:
+            html = render[name]({"csrf_token": CSRF_PLACEHOLDER})
+            cache.set(key, html, TIMEOUT)
+        fragments[name] = mark_safe(html.replace(CSRF_PLACEHOLDER, token))  # noqa: S308 - our template's output
+    return fragments
 
 
 @functools.cache

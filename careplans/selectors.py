@@ -77,7 +77,7 @@ def get_plan_for_user(user: User, plan_id: uuid.UUID | str, *, emergency: bool =
         on_team=ExpressionWrapper(on_team, output_field=BooleanField())
     )
     try:
-        plan = plans.select_related("patient__team__organization", "responsible_member").get(pk=plan_id)
+        plan = plans.select_related("patient__team", "responsible_member").get(pk=plan_id)
     except (CarePlan.DoesNotExist, ValueError, ValidationError):
         raise not_found(user, "No such care plan", target=plan_id) from None
     note_patient(plan.patient_id)  # for the access log (patients/access_log.py)

@@ -53,13 +53,18 @@ TABLES = {
 }
 # Links between goals and problems are replaced, so their deletions count too.
 DELETED_TOO = {"careplans_goalproblem"}
+# Names of teams and of the practice can be shown on any plan too.
+DIRECTORY = """
+    INSERT INTO careplans_pagestamp (key, seq) VALUES ('directory', 1)
+    ON CONFLICT (key) DO UPDATE SET seq = careplans_pagestamp.seq + 1;
+    RETURN NULL;"""
 PEOPLE = """
     IF EXISTS (
         SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id
         WHERE (o.username, o.first_name, o.last_name, o.credentials)
               IS DISTINCT FROM (n.username, n.first_name, n.last_name, n.credentials)
     ) THEN
-        INSERT INTO careplans_pagestamp (key, seq) VALUES ('people', 1)
+        INSERT INTO careplans_pagestamp (key, seq) VALUES ('directory', 1)
         ON CONFLICT (key) DO UPDATE SET seq = careplans_pagestamp.seq + 1;
     END IF;
     RETURN NULL;"""
@@ -86,6 +91,14 @@ def _triggers() -> tuple[list[str], list[str]]:
                     f"EXECUTE FUNCTION careweave_stamp_{kind}();"
                 )
                 drop.insert(0, f"DROP TRIGGER IF EXISTS {name} ON {table};")
+    create.append(_function("careweave_stamp_directory", DIRECTORY))
+    for table in ("teams_team", "teams_organization"):
+        create.append(
+            f"CREATE TRIGGER careweave_page_stamp_directory AFTER UPDATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION careweave_stamp_directory();"
+        )
+        drop.insert(0, f"DROP TRIGGER IF EXISTS careweave_page_stamp_directory ON {table};")
+    drop.append("DROP FUNCTION IF EXISTS careweave_stamp_directory();")
     create.append(_function("careweave_stamp_people", PEOPLE))
     create.append(
         "CREATE TRIGGER careweave_page_stamp_people AFTER UPDATE ON teams_user "

@@ -128,6 +128,7 @@ PAGE = "careplans/plan_detail.html"
 # Partials of the plan page defined in a file of their own, included by the page.
 PARTNERING = "careplans/plan_partnering.html"
 PARTIAL_TEMPLATES = {"priorities": PARTNERING, "decisions": PARTNERING, "decision-item": PARTNERING}
+DISCUSSION = "careplans/partials/comments.html#plan-discussion"
 
 
 def page_partial(name: str) -> str:
@@ -235,8 +236,18 @@ def whole_page(
         context = {"plan": loaded, "patient": loaded.patient, "sections": plan_sections(loaded), **extra}
         return render_to_string(page_partial("plan-sections"), context, request)
 
-    sections_html = page_cache.cached_sections(request, plan, render_sections)
-    context = {"plan": plan, "patient": plan.patient, "sections_html": sections_html}
+    def render_discussion(extra: dict[str, Any]) -> str:
+        return render_to_string(DISCUSSION, {"plan": plan, **extra}, request)
+
+    fragments = page_cache.cached_fragments(
+        request, plan, {page_cache.SECTIONS: render_sections, page_cache.DISCUSSION: render_discussion}
+    )
+    context = {
+        "plan": plan,
+        "patient": plan.patient,
+        "sections_html": fragments[page_cache.SECTIONS],
+        "discussion_html": fragments[page_cache.DISCUSSION],
+    }
     return render(request, PAGE, context, status=status)
 
 

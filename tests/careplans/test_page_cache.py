@@ -23,7 +23,7 @@ from careplans import comments, page_cache, services
 from careplans.ccm_models import PlanCopyGiven, PlanElementNotApplicable, ProgramEnrolment
 from careplans.models import GoalMeasurement, Medication, PlanReview
 from patients.models import RelatedPerson
-from teams.models import CareRole
+from teams.models import CareRole, Team
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -150,6 +150,11 @@ def _rename(plan, nurse):
     return "Okafor-Reyes"
 
 
+def _rename_team(plan, nurse):
+    Team.objects.filter(pk=plan.patient.team_id).update(name="Riverside Team B")
+    return "Riverside Team B"
+
+
 def _not_applicable(plan, nurse):
     PlanElementNotApplicable.objects.create(
         plan=plan,
@@ -203,6 +208,7 @@ def _enrol(plan, nurse):
         _review,
         _related_person,
         _rename,
+        _rename_team,
         _not_applicable,
         _copy_given,
         _enrol,
@@ -238,8 +244,8 @@ def test_every_table_the_sections_read_is_watched_by_the_stamp(client, nurse, ca
             "WHERE t.tgname LIKE 'careweave_page_stamp_%%'"
         )
         watched = {row[0] for row in cursor.fetchall()}
-    # Names of people come from teams_user, watched by the "people" stamp (a trigger on teams_user too).
-    assert "teams_user" in watched
+    # Names of people, teams and the practice are watched by the "directory" stamp.
+    assert {"teams_user", "teams_team", "teams_organization"} <= watched
     assert read, "the cached look should read less than the first"
     assert read <= watched, read - watched
 
@@ -294,3 +300,27 @@ def test_an_emergency_viewer_never_gets_the_teams_cached_sections(client, nurse,
     assert "Buprenorphine" not in page
     client.force_login(nurse)
     assert "Buprenorphine" in client.get(plan_url(care_plan)).text
+
+
+def test_the_discussion_is_kept_per_viewer_so_only_authors_see_retract_on_their_comments(
+    client, nurse, physician, care_plan
+):
+    comments.add_comment(plan=care_plan, actor=nurse, body="Daughter prefers morning calls")
+    for _ in range(2):  # the first look renders the fragments, the second is served from the cache
+        client.force_login(physician)
+        seen_by_physician = client.get(plan_url(care_plan)).text
+        client.force_login(nurse)
+        seen_by_author = client.get(plan_url(care_plan)).text
+
+        assert "Daughter prefers morning calls" in seen_by_physician
+        assert "Retract…" not in seen_by_physician
+        assert "Retract…" in seen_by_author
+
+
+def test_a_new_comment_in_the_discussion_is_on_the_next_look(client, nurse, care_plan):
+    client.force_login(nurse)
+    client.get(plan_url(care_plan))
+
+    comments.add_comment(plan=care_plan, actor=nurse, body="Ask about the new inhaler")
+
+    assert "Ask about the new inhaler" in client.get(plan_url(care_plan)).text
