@@ -404,3 +404,31 @@ def test_an_htmx_search_does_not_build_the_worklist(client, nurse, team):
     assert "Your action steps" not in response.content.decode()
     tables = ("careplans_actionstep", "careplans_goal", "careplans_communityservice")
     assert not [query for query in queries.captured_queries if any(table in query["sql"] for table in tables)]
+
+
+def test_the_home_page_needs_no_query_per_row_for_a_member_of_two_teams(client, nurse, team):
+    """Every shown field of every row (team names, responsible people, targets): 2 rows or 12, the same queries."""
+    second_team = factories.TeamFactory(name="Cedar Team", organization=team.organization)
+    factories.MembershipFactory(user=nurse, team=second_team)
+    client.force_login(nurse)
+    client.get(reverse("home"))
+
+    def add(count, prefix):
+        for n in range(count):
+            plan = give_a_patient_one_of_everything(team if n % 2 else second_team, nurse, f"{prefix}{n}")
+            plan.responsible_member = nurse
+            plan.save()
+            plan.community_services.update(responsible_party="team_member", responsible_member=nurse)
+
+    add(2, "Small")
+    with CaptureQueriesContext(connection) as small:
+        response = client.get(reverse("home"))
+    add(10, "Large")
+    with CaptureQueriesContext(connection) as large:
+        response = client.get(reverse("home"))
+
+    assert len(large) == len(small), [query["sql"] for query in large.captured_queries]
+    html = response.content.decode()
+    assert html.count('<span class="sub">Cedar Team</span>') >= 4 * 6  # six rows per section there
+    assert nurse.get_full_name() in html
+    assert "target less than 8 %" in html
