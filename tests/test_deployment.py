@@ -161,6 +161,24 @@ def test_every_long_running_service_has_a_healthcheck():
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
 
     running = {name for name, service in services.items() if service.get("restart") != "no"}
-    assert running == {"web", "worker", "beat", "db", "redis"}
-    assert {name for name in running if "healthcheck" in services[name]} >= {"web", "worker", "db", "redis"}
+    assert running == {"web", "worker", "beat", "db", "redis", "cache"}
+    assert {name for name in running if "healthcheck" in services[name]} >= {
+        "web",
+        "worker",
+        "db",
+        "redis",
+        "cache",
+    }
     assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
+
+
+def test_the_cache_holding_rendered_plans_never_writes_to_disk():
+    """Cached plan sections are patient data: the cache's Redis has no volume, no snapshots and no AOF."""
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    cache = services["cache"]
+    command = cache["command"]
+
+    assert "volumes" not in cache
+    assert command[command.index("--save") + 1] == ""
+    assert command[command.index("--appendonly") + 1] == "no"
+    assert services["web"]["environment"]["CACHE_URL"].startswith("redis://cache:")
