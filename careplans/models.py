@@ -1320,8 +1320,9 @@ class PageStamp(models.Model):
     Kept by statement-level triggers (migration careplans 0013) on the plan, its items, measurements,
     goal-problem links, reviews, comments, questionnaire answers, CMS marks, copies given, the
     patient, their enrolment and related people: key is the plan's id. The key "directory" counts
-    changes to people's names, teams and the practice (any plan may name them). `careplans.page_cache` keys the plan page's cached sections on both; no code has to
-    remember to bump it. Not patient data: a cache key, so not tracked.
+    changes to people's names, teams and the practice (any plan may name them).
+    `careplans.page_cache` keys the plan page's cached sections on both, so no code has to remember
+    to bump it. Not patient data: a cache key, so not tracked.
     """
 
     key = models.CharField(max_length=40, primary_key=True)

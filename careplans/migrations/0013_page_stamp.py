@@ -53,19 +53,18 @@ TABLES = {
 }
 # Links between goals and problems are replaced, so their deletions count too.
 DELETED_TOO = {"careplans_goalproblem"}
-# Names of teams and of the practice can be shown on any plan too.
-DIRECTORY = """
+# Names of people, of teams and of the practice can be shown on any plan: one "directory" stamp.
+BUMP_DIRECTORY = """
     INSERT INTO careplans_pagestamp (key, seq) VALUES ('directory', 1)
-    ON CONFLICT (key) DO UPDATE SET seq = careplans_pagestamp.seq + 1;
-    RETURN NULL;"""
-PEOPLE = """
+    ON CONFLICT (key) DO UPDATE SET seq = careplans_pagestamp.seq + 1;"""
+DIRECTORY = f"{BUMP_DIRECTORY} RETURN NULL;"
+# A person's row changes at every sign-in (last_login); only a change to their name counts.
+PEOPLE = f"""
     IF EXISTS (
         SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id
         WHERE (o.username, o.first_name, o.last_name, o.credentials)
               IS DISTINCT FROM (n.username, n.first_name, n.last_name, n.credentials)
-    ) THEN
-        INSERT INTO careplans_pagestamp (key, seq) VALUES ('directory', 1)
-        ON CONFLICT (key) DO UPDATE SET seq = careplans_pagestamp.seq + 1;
+    ) THEN {BUMP_DIRECTORY}
     END IF;
     RETURN NULL;"""
 

@@ -103,6 +103,11 @@ def plan_sections(plan: CarePlan) -> dict[str, Section]:
     }
 
 
+def sections_context(plan: CarePlan) -> dict[str, Any]:
+    """What the page's sections are rendered from: the plan loaded by `with_sections`, split by section."""
+    return {"plan": plan, "patient": plan.patient, "sections": plan_sections(plan)}
+
+
 @never_cache
 @require_GET
 def plan_detail(request: HtmxHttpRequest, plan_id: uuid.UUID) -> HttpResponse:
@@ -225,15 +230,14 @@ def whole_page(
     plan = plan or get_plan_for_user(request.user, plan_id, emergency=True)
     if not plan.on_team or open_form is not None:  # Emergency access, or a form open: all afresh.
         plan = with_sections(plan)
-        context = {"plan": plan, "patient": plan.patient, "sections": plan_sections(plan)}
+        context = sections_context(plan)
         if not plan.on_team:
             context["emergency_access"] = current_emergency_access(request.user, plan.patient)
         context["plan_form" if hasattr(open_form, "part") else "open_form"] = open_form
         return render(request, PAGE, context, status=status)
 
     def render_sections(extra: dict[str, Any]) -> str:
-        loaded = with_sections(plan)
-        context = {"plan": loaded, "patient": loaded.patient, "sections": plan_sections(loaded), **extra}
+        context = {**sections_context(with_sections(plan)), **extra}
         return render_to_string(page_partial("plan-sections"), context, request)
 
     def render_discussion(extra: dict[str, Any]) -> str:
@@ -295,7 +299,7 @@ def _saved(request: HtmxHttpRequest, plan_id: uuid.UUID, item: PlanItem) -> Http
     if not request.htmx:
         return redirect(f"{reverse('careplans:plan-detail', args=[plan_id])}#{section}")
     plan = get_plan_with_sections(request.user, plan_id)
-    context = {"plan": plan, "patient": plan.patient, "sections": plan_sections(plan), "focus": item}
+    context = {**sections_context(plan), "focus": item}
     response = render(request, page_partial(section), context)
     return retarget(reswap(response, "outerHTML"), f"#{section}")
 
