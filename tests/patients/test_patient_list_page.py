@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
+from careplans.models import CarePlan
 from patients import views
 from tests import factories
 
@@ -159,3 +162,32 @@ def test_a_patient_without_a_plan_is_listed_without_a_link(client, nurse, team):
     response = client.get(reverse("home"))
     assertContains(response, "Turing, Alan")
     assertContains(response, "No plan yet")
+
+
+def test_every_row_is_shown_from_one_query_however_many_patients_match(
+    client, nurse, team, django_assert_num_queries
+):
+    """The list loads only the columns it shows; touching any other would cost a query per row."""
+    client.force_login(nurse)
+    factories.CarePlanFactory(patient=factories.PatientFactory(team=team, family_name="Hopper"))
+    with CaptureQueriesContext(connection) as one_row:
+        client.get(reverse("home"), {"q": "Hopper"}, headers=HTMX)
+    due = timezone.localdate() - datetime.timedelta(days=3)
+    for number in range(6):
+        factories.CarePlanFactory(
+            patient=factories.PatientFactory(team=team, family_name="Hopper", preferred_name=f"Nick {number}"),
+            next_review_due=due,
+        )
+
+    with django_assert_num_queries(len(one_row.captured_queries)):
+        response = client.get(reverse("home"), {"q": "Hopper"}, headers=HTMX)
+
+    assertContains(response, "<tr>", count=7)
+    for plan in CarePlan.objects.filter(next_review_due=due).select_related("patient"):
+        patient = plan.patient
+        assertContains(response, f"{patient.display_name}</a>")
+        assertContains(response, reverse("careplans:plan-detail", args=[plan.id]))
+        assertContains(response, patient.mrn)
+        assertContains(response, patient.date_of_birth.strftime("%Y-%m-%d"))
+    assertContains(response, "Maple Team", count=7)
+    assertContains(response, "Overdue", count=6)
