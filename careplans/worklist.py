@@ -194,6 +194,45 @@ class Worklist:
     mentions: Section[CommentMention]
 
 
+def _person(prefix: str) -> tuple[str, ...]:
+    """The columns `str(user)` reads: the name a row shows for a responsible member or an author."""
+    return tuple(f"{prefix}{name}" for name in ("first_name", "last_name", "username", "credentials"))
+
+
+def _patient(prefix: str) -> tuple[str, ...]:
+    """The columns a row shows of its patient: the name, and the team for a member of several."""
+    return tuple(
+        f"{prefix}patient__{name}" for name in ("family_name", "given_name", "preferred_name", "team__name")
+    )
+
+
+#: What each section's rows show (`patients/patient_list.html`, `careplans/partials/worklist_activity.html`),
+#: and nothing more: a row then loads about 15 columns of its item, plan, patient and team, not about 120.
+#: Reading any other field of a row would cost a query per row (tests/careplans/test_worklist.py).
+COLUMNS = {
+    "reviews_due": ("next_review_due", "risk_tier", *_patient(""), *_person("responsible_member__")),
+    "action_steps": ("plan", "is_urgent", "description", "due_date", "status", *_patient("plan__")),
+    "goals_off_track": (
+        *("plan", "description", "measure", "target_value", "target_comparator", "unit", "last_measured_on"),
+        *_patient("plan__"),
+    ),
+    "referrals_waiting": (
+        *("plan", "organization_name", "category", "status", "waiting_since", "responsible_party"),
+        *_person("responsible_member__"),
+        *_patient("plan__"),
+    ),
+    "changed_plans": (
+        *("activity__changed_at", "activity__summary", *_person("activity__changed_by__")),
+        *_patient(""),
+    ),
+    "mentions": (
+        *("comment__plan", "comment__body", "comment__created_at", "comment__item_kind", "comment__item_id"),
+        *_person("comment__author__"),
+        *_patient("comment__plan__"),
+    ),
+}
+
+
 def _section(queryset: QuerySet[T], limit: int) -> Section[T]:
     # One query: the row past the limit only tells whether there are more.
     rows = list(queryset[: limit + 1])
@@ -205,12 +244,15 @@ def worklist_for(
 ) -> Worklist:
     """Every section of `user`'s worklist, `limit` rows each, in one query per section."""
     today = today or timezone.localdate()
+    sections = {
+        "reviews_due": reviews_due(user, today=today),
+        "action_steps": action_steps_assigned_to(user),
+        "goals_off_track": goals_off_track(user, today=today),
+        "referrals_waiting": referrals_waiting(user, today=today),
+        "changed_plans": plans_changed_since_seen(user),
+        "mentions": unread_mentions(user),
+    }
     return Worklist(
         today=today,
-        reviews_due=_section(reviews_due(user, today=today), limit),
-        action_steps=_section(action_steps_assigned_to(user), limit),
-        goals_off_track=_section(goals_off_track(user, today=today), limit),
-        referrals_waiting=_section(referrals_waiting(user, today=today), limit),
-        changed_plans=_section(plans_changed_since_seen(user), limit),
-        mentions=_section(unread_mentions(user), limit),
+        **{name: _section(queryset.only(*COLUMNS[name]), limit) for name, queryset in sections.items()},
     )
