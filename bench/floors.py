@@ -39,8 +39,17 @@ def floor_table(request: HttpRequest) -> HttpResponse:
     return render(request, "bench/floor_table.html", {"goals": goals})
 
 
-def render_floor_pdf() -> bytes:
-    """Floor B: a plain one-page PDF."""
+def render_floor_pdf(repeat: int = 1) -> bytes:
+    """Floor B: a plain one-page PDF. With `repeat`, its body that many times over, same stylesheet.
+
+    Floor B's own content repeated shows how WeasyPrint's cost grows with content alone, which is what
+    the patient PDF's budget (a multiple of floor B for a document of several pages) is up against.
+    """
     from weasyprint import HTML
 
-    return HTML(string=FLOOR_B_HTML).write_pdf()
+    html = FLOOR_B_HTML
+    if repeat > 1:
+        head, body = html.split("<body>")
+        body, tail = body.split("</body>")
+        html = f"{head}<body>{body * repeat}</body>{tail}"
+    return HTML(string=html).write_pdf()

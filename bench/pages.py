@@ -195,6 +195,8 @@ def measure(subjects: Subjects, *, rounds: int, warmup: int) -> Measured:
     timed: dict[str, Callable[[], Any]] = {
         **pages,
         "floor_b_ms": render_floor_pdf,
+        # Floor B's own page six times over (three pages): what content alone costs WeasyPrint.
+        "floor_b_x6_ms": lambda: render_floor_pdf(repeat=6),
         # What the printout task does for a typical plan: read it, build the HTML, lay out the PDF.
         "pdf_typical_ms": lambda: render_plan_pdf(subjects.nurse, subjects.typical.pk, Options()),
         "search_query_lead_ms": lambda: list(

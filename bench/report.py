@@ -94,6 +94,7 @@ METRICS: tuple[Metric, ...] = (
     ),
     Metric("search_query_lead_ms", "search query alone (name), every team", MS),
     Metric("pdf_typical_ms", "patient PDF, typical plan", MS, Budget("<= 3.0 x B", B, max_ratio=3.0)),
+    Metric("floor_b_x6_ms", "floor B's page content x 6 (3 pages)", MS),
     Metric("review_sweep_s", "review-reminder sweep", S, Budget("< 2 s", max_value=2.0)),
     Metric("http_floor_a_rps", "HTTP floor A (gunicorn, 2 sync workers)", RPS),
     Metric(
