@@ -35,7 +35,12 @@ def days(n: int) -> datetime.date:
 
 
 def ago(n: int) -> datetime.datetime:
-    return timezone.now() - datetime.timedelta(days=n)
+    """Noon, local time, `n` days ago.
+
+    Not `now - n days`: across a change of daylight saving time, that lands on the local day before or
+    after near midnight, and the worklist counts local days.
+    """
+    return timezone.make_aware(datetime.datetime.combine(days(-n), datetime.time(12)))
 
 
 def plan_for(team: Team, family_name: str, **plan_fields) -> CarePlan:
