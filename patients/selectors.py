@@ -120,7 +120,7 @@ def panel_for(user: User, *, query: str = "", limit: int | None = None) -> Query
 
 
 #: What a row of the patient list shows (`patients/patient_list.html#patient-rows`), and nothing more: a
-#: list of 50 then loads and converts 12 columns a row instead of about 60.
+#: list of 50 then loads and converts 13 columns a row instead of about 60.
 LIST_COLUMNS = (
     "family_name",
     "given_name",
