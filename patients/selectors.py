@@ -103,6 +103,21 @@ def get_related_person_for_user(
     return person
 
 
+#: What a row of the patient list shows (`patients/patient_list.html#patient-rows`), and nothing more: a
+#: list of 50 then loads and converts 13 columns a row instead of about 60.
+LIST_COLUMNS = (
+    "family_name",
+    "given_name",
+    "preferred_name",
+    "mrn",
+    "date_of_birth",
+    "team__name",
+    "care_plan__patient",
+    "care_plan__status",
+    "care_plan__next_review_due",
+)
+
+
 def panel_for(user: User, *, query: str = "", limit: int | None = None) -> QuerySet[Patient]:
     """The user's active patients with their plans, for lists; `query` matches name, MRN or date of birth.
 
@@ -117,21 +132,6 @@ def panel_for(user: User, *, query: str = "", limit: int | None = None) -> Query
     if limit is not None:
         matches = _ranked(Patient.objects.filter(pk__in=matches.values("pk")[:limit]), query)
     return matches.select_related("team", "care_plan").only(*LIST_COLUMNS)
-
-
-#: What a row of the patient list shows (`patients/patient_list.html#patient-rows`), and nothing more: a
-#: list of 50 then loads and converts 13 columns a row instead of about 60.
-LIST_COLUMNS = (
-    "family_name",
-    "given_name",
-    "preferred_name",
-    "mrn",
-    "date_of_birth",
-    "team__name",
-    "care_plan__patient",
-    "care_plan__status",
-    "care_plan__next_review_due",
-)
 
 
 def _is_mrn(query: str) -> bool:

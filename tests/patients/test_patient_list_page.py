@@ -175,7 +175,9 @@ def test_every_row_is_shown_from_one_query_however_many_patients_match(
     due = timezone.localdate() - datetime.timedelta(days=3)
     for number in range(6):
         factories.CarePlanFactory(
-            patient=factories.PatientFactory(team=team, family_name="Hopper", preferred_name=f"Nick {number}"),
+            patient=factories.PatientFactory(
+                team=team, family_name="Hopper", preferred_name=f"Nick {number}"
+            ),
             next_review_due=due,
         )
 
