@@ -11,7 +11,8 @@ what they show can:
   careplans 0013: triggers, so no code path can forget it), and the "directory" stamp, bumped when
   a person's name, a team or the practice changes;
 - the day (overdue and expiry badges), the time zone and the language;
-- the code: a digest of the templates and Python source, so a deploy never serves old markup.
+- the code: a digest of the templates, the Python source and the static files, so a deploy never
+  serves old markup, nor a link to a stylesheet's old hashed name that the new build no longer has.
 
 The stamps are read before the plan is loaded, so a fragment is never older than its key says.
 Only someone on the patient's team with no form open gets cached fragments (an emergency viewer's
@@ -104,14 +105,20 @@ def cached_fragments(
     return fragments
 
 
+#: What a fragment is made from: its templates, the code that fills them, and the static files its
+#: `{% static %}` links name by content hash (the CMS checklist's and the discussion's stylesheets).
+CODE_FOLDERS = ("templates", "careplans", "patients", "teams", "config", "static")
+CODE_SUFFIXES = (".html", ".py", ".css", ".js")
+
+
 @functools.cache
 def code_digest() -> str:
-    """A digest of the templates and the apps' Python source, computed once per process."""
+    """A digest of `CODE_FOLDERS` (migrations left out), computed once per process."""
     digest = hashlib.blake2b(digest_size=8)
     base = Path(settings.BASE_DIR)
-    for folder in ("templates", "careplans", "patients", "teams", "config"):
+    for folder in CODE_FOLDERS:
         for path in sorted((base / folder).rglob("*")):
-            if path.suffix in (".html", ".py") and "migrations" not in path.parts:
+            if path.suffix in CODE_SUFFIXES and "migrations" not in path.parts:
                 digest.update(path.relative_to(base).as_posix().encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()

@@ -250,6 +250,30 @@ def test_a_new_day_renders_afresh(client, nurse, care_plan):
         assert "Overdue" in client.get(plan_url(care_plan)).text
 
 
+@pytest.mark.parametrize(
+    "changed",
+    [
+        "templates/careplans/plan_detail.html",
+        "careplans/views/plan.py",
+        "static/css/ccm.css",
+        "static/js/app.js",
+    ],
+)
+def test_a_deploy_that_changes_a_template_code_or_a_static_file_keys_the_fragments_afresh(
+    settings, tmp_path, changed
+):
+    """A cached fragment links its stylesheets by content hash: after a deploy it must not name old files."""
+    for path in [changed, "templates/base.html", "careplans/models.py", "static/css/app.css"]:
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("as deployed")
+    settings.BASE_DIR = tmp_path
+    before = page_cache.code_digest.__wrapped__()
+
+    (tmp_path / changed).write_text("as deployed, then changed")
+
+    assert page_cache.code_digest.__wrapped__() != before
+
+
 def test_each_viewer_gets_a_working_csrf_token_of_their_own_in_the_cached_forms(nurse, physician, care_plan):
     tokens = []
     for user in (nurse, physician):
