@@ -6,9 +6,11 @@ and N patients whose plans have every section filled: most plans about 60 items,
 loading so that some reviews and some action steps are overdue, as on a real panel.
 
 Speed comes from PostgreSQL's COPY (psycopg 3 `cursor.copy`), a chunk of patients per
-transaction. The pghistory triggers still fire on every row, so every record has its history
-event, all under one history context that names the command and the scale user, who also
-created every record. Nothing goes through the services: this is the one place that writes
+transaction, with the row triggers switched off while a chunk is copied and what they write (history
+events, reminder rechecks, page stamps) written afterwards by one statement per table for the whole
+chunk (`_TriggerWork`), where the database role may do that; otherwise they fire on every row, several
+times slower. Either way every record has its history event, all under one history context that names
+the command and the scale user, who also created every record. Nothing goes through the services: this is the one place that writes
 records in bulk, and only made-up ones.
 
 Records can never be deleted (a trigger refuses DELETE on every patient-data table), so scale data
@@ -31,9 +33,10 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, connections, models, transaction
+from django.db import DatabaseError, connection, connections, models, transaction
 from django.utils import timezone
 
+from careplans import reminders
 from careplans.models import (
     ActionStep,
     CarePlan,
@@ -60,6 +63,8 @@ SEEDER_USERNAME = "scale.seeder"
 NURSE_USERNAME = "scale.nurse"  # the nurse care manager of the first team
 LEAD_USERNAME = "scale.lead"  # a care manager on every team
 PATIENTS_PER_TEAM = 2_500  # a large primary-care panel
+CHUNK_REPLAYED = 200  # patients per transaction with the row triggers off (see `_Builder.load`)
+CHUNK_WITH_TRIGGERS = 10  # and with them firing on every row
 DEFAULT_SEED = 11
 TEAM_NAMES = ("Alder", "Birch", "Cedar", "Dogwood", "Elm", "Fir", "Ginkgo", "Hazel")
 TEAM_ROLES = (
@@ -101,8 +106,9 @@ class ScaleOptions:
     items: int = 60  # items in a typical plan (varies by +-10)
     large_items: int = 250  # items in a large plan
     large_percent: float = 5.0  # share of plans that are large
-    chunk: int = 10  # patients per transaction: see `_Builder.load` for why it is small
+    chunk: int = 0  # patients per transaction; 0: CHUNK_REPLAYED or CHUNK_WITH_TRIGGERS, see `_Builder.load`
     workers: int = 2  # loader processes side by side
+    replay_triggers: bool = True  # switch the row triggers off and write their rows per chunk, if allowed
 
 
 @dataclass
@@ -347,14 +353,59 @@ class _Table:
             row[self.attnames.index(name)] = value
         self.rows[-1] = tuple(row)
 
-    def copy(self, cursor: Any) -> None:
+    def copy(self, cursor: Any) -> list[Any]:
+        """Copy the waiting rows into the table; return their primary keys."""
         if not self.rows:
-            return
+            return []
         columns = ", ".join(f'"{column}"' for column in self.columns)
         with cursor.copy(f'COPY "{self.name}" ({columns}) FROM STDIN') as copy:
             for row in self.rows:
                 copy.write_row(row)
+        pk = self.attnames.index(self.model._meta.pk.attname)
+        keys = [row[pk] for row in self.rows]
         self.rows = []
+        return keys
+
+
+class _TriggerWork:
+    """What the row triggers of one table do on INSERT, done once for a whole chunk of copied rows.
+
+    With the triggers switched off for the loading transaction (`session_replication_role = replica`),
+    a chunk's rows are copied first, then a statement or two per table write what the triggers would
+    have written, read back from the rows just copied: the pghistory insert event of every row (the
+    same columns, label and context), a reminder recheck on the tables the reminder sweep watches,
+    and the page stamp of every plan. Every row of a chunk belongs to one of the chunk's plans, so the
+    plans' own stamps stand for all of them (the triggers would have bumped each several times).
+    """
+
+    def __init__(self, model: type[models.Model]) -> None:
+        table = model._meta.db_table
+        pk = model._meta.pk.column
+        event = model.pgh_event_model  # type: ignore[attr-defined]
+        tracked = [f.column for f in event._meta.concrete_fields if not f.name.startswith("pgh_")]
+        columns = ", ".join(f'"{column}"' for column in tracked)
+        history = (
+            f'INSERT INTO "{event._meta.db_table}" ({columns}, pgh_created_at, pgh_label, pgh_obj_id, '
+            f"pgh_context_id) SELECT {columns}, now(), 'insert', \"{pk}\", %(context)s "
+            f'FROM "{table}" WHERE "{pk}" = ANY(%(keys)s)'
+        )
+        self.statements = [history] + [
+            "INSERT INTO careplans_reminderrecheck (subject, ref, queued_at) "
+            f'SELECT \'{subject.name}\', "{pk}"::text, now() FROM "{table}" WHERE "{pk}" = ANY(%(keys)s)'
+            for subject in reminders.SUBJECTS
+            if subject.table == table
+        ]
+        if model is CarePlan:
+            self.statements.append(
+                "INSERT INTO careplans_pagestamp (key, seq) SELECT id::text, 1 FROM careplans_careplan "
+                "WHERE id = ANY(%(keys)s) ON CONFLICT (key) DO UPDATE SET seq = careplans_pagestamp.seq + 1"
+            )
+
+    def run(self, cursor: Any, keys: list[Any], context: str) -> None:
+        if not keys:
+            return
+        for statement in self.statements:
+            cursor.execute(statement, {"keys": keys, "context": context})
 
 
 class _Ids:
@@ -402,10 +453,14 @@ def build(options: ScaleOptions, *, progress: Callable[[str], None] = lambda lin
     builder = _Builder(options)
     with transaction.atomic():
         builder.people()
-    chunks = [
-        (first, min(options.chunk, options.patients - first))
-        for first in range(0, options.patients, options.chunk)
-    ]
+    progress(
+        "The row triggers are off while a chunk is copied; their history events, reminder rechecks and "
+        "page stamps are written once per chunk."
+        if builder.replay_triggers
+        else "The row triggers fire on every row."
+    )
+    chunk = options.chunk or (CHUNK_REPLAYED if builder.replay_triggers else CHUNK_WITH_TRIGGERS)
+    chunks = [(first, min(chunk, options.patients - first)) for first in range(0, options.patients, chunk)]
     result = ScaleResult()
     report_every = max(options.patients // 20, 1)
     done = reported = 0
@@ -488,6 +543,8 @@ class _Builder:
         )
         self.tables = {model: _Table(model) for model in models_in_order}
         self.ids = {model: _Ids(model) for model in models_in_order if model not in (Patient, CarePlan)}
+        self.trigger_work = {model: _TriggerWork(model) for model in models_in_order}
+        self.replay_triggers = options.replay_triggers and may_switch_off_triggers()
 
     # ----------------------------------------------------------- practice, teams and people (a few rows)
 
@@ -536,25 +593,39 @@ class _Builder:
     def load(self, first: int, count: int) -> dict[str, int]:
         """Copy patients `first` to `first + count - 1` with their plans in one transaction.
 
-        The pghistory triggers fire on every row. Each run of them enters two PL/pgSQL exception
+        Where the database role may, the row triggers are switched off for the transaction and
+        `_TriggerWork` writes what they would have, a statement per table for the whole chunk. Otherwise
+        the triggers fire on every row. Each run of a pghistory trigger enters two PL/pgSQL exception
         blocks (pgtrigger's ignore check and pghistory's context lookup), that is two subtransactions,
         and their cost grows with the number already in the transaction: measured here, 36 us a row
-        for 500 rows in a transaction and 88 us for 4,000, against 4 us with no trigger. So transactions
-        stay small, about 1,000 rows.
+        for 500 rows in a transaction and 88 us for 4,000, against 4 us with no trigger. So with the
+        triggers on, chunks stay small (`ScaleOptions.chunk`).
         """
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit = off")  # a crash loses at most the last chunks
-            # Every history event of the run shares one context naming the command and the scale user.
-            cursor.execute(
-                "SELECT set_config('pghistory.context_id', %s, true), "
-                "set_config('pghistory.context_metadata', %s, true)",
-                [self.context_id, self.context_metadata],
-            )
+            if self.replay_triggers:
+                cursor.execute("SET LOCAL session_replication_role = replica")
+                cursor.execute(
+                    "INSERT INTO pghistory_context (id, metadata, created_at, updated_at) "
+                    "VALUES (%s, %s, now(), now()) ON CONFLICT (id) DO NOTHING",
+                    [self.context_id, self.context_metadata],
+                )
+            else:
+                # Every history event of the run shares one context naming the command and the scale user.
+                cursor.execute(
+                    "SELECT set_config('pghistory.context_id', %s, true), "
+                    "set_config('pghistory.context_metadata', %s, true)",
+                    [self.context_id, self.context_metadata],
+                )
             for index in range(first, first + count):
                 self.patient(index)
             rows = {table.name: len(table.rows) for table in self.tables.values()}
-            for table in self.tables.values():
-                table.copy(cursor)
+            for model, table in self.tables.items():
+                keys = table.copy(cursor)
+                if self.replay_triggers:
+                    self.trigger_work[model].run(cursor, keys, self.context_id)
+            if self.replay_triggers:
+                cursor.execute("SET LOCAL session_replication_role = origin")  # see `may_switch_off_triggers`
         return rows
 
     # ----------------------------------------------------------- one patient and their plan
@@ -929,6 +1000,18 @@ class _PlanContext:
 class _Review:
     reviewed_at: datetime.datetime
     next_review_due: datetime.date
+
+
+def may_switch_off_triggers() -> bool:
+    """Whether this database role may set `session_replication_role` (superusers, or a role granted it)."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            # Back on at once: inside an outer transaction, a LOCAL setting outlives this savepoint.
+            cursor.execute("SET LOCAL session_replication_role = origin")
+    except DatabaseError:
+        return False
+    return True
 
 
 def _user(username: str, first_name: str, last_name: str, credentials: str) -> User:

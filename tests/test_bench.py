@@ -2,32 +2,80 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from io import StringIO
 
 import pytest
-from django.apps import apps
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import Max
 
 from bench import report
 from bench.load import parse_wrk
-from careplans.models import PLAN_ITEM_MODELS, CarePlan, CommunityService, Goal, GoalMeasurement, PlanReview
+from careplans import scale
+from careplans.models import (
+    PLAN_ITEM_MODELS,
+    ActionStep,
+    CarePlan,
+    CommunityService,
+    Goal,
+    GoalMeasurement,
+    GoalProblem,
+    PageStamp,
+    PlanReview,
+    ReminderRecheck,
+)
 from careplans.scale import ORGANIZATION_SLUG, SECTION_WEIGHTS, SEEDER_USERNAME, section_sizes
-from patients.models import Patient
+from patients.models import Patient, RelatedPerson
 from teams.models import User
 
 
-def _seed(*, force: bool = True) -> str:
+def _seed(*, force: bool = True, with_triggers: bool = False) -> str:
     """seed_scale at tiny size; pytest runs with DEBUG off, so `--force` is the usual case here."""
     out = StringIO()
-    call_command("seed_scale", patients=3, workers=1, force=force, stdout=out)
+    options = {"replay_triggers": False} if with_triggers else {}
+    call_command("seed_scale", patients=3, workers=1, force=force, stdout=out, **options)
     return out.getvalue()
 
 
-@pytest.mark.django_db(transaction=True)  # seed_scale commits a transaction per chunk, then vacuums
-def test_seed_scale_builds_plans_with_items_measurements_reviews_and_history():
-    output = _seed()
+SEEDED_MODELS = (
+    Patient,
+    RelatedPerson,
+    CarePlan,
+    GoalProblem,
+    GoalMeasurement,
+    PlanReview,
+    *PLAN_ITEM_MODELS.values(),
+)
 
+
+def _events_matching_their_record(model) -> tuple[int, int]:
+    """(insert events of `model`, of which those holding exactly their record's values), read in SQL."""
+    event = model.pgh_event_model
+    columns = [f.column for f in event._meta.concrete_fields if not f.name.startswith("pgh_")]
+    pair = ", ".join(f'e."{column}"' for column in columns), ", ".join(f'r."{column}"' for column in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE ROW({pair[0]}) IS NOT DISTINCT FROM ROW({pair[1]})) "
+            f'FROM "{event._meta.db_table}" e JOIN "{model._meta.db_table}" r ON r."{model._meta.pk.column}" = e.pgh_obj_id '
+            "WHERE e.pgh_label = 'insert'"
+        )
+        return cursor.fetchone()
+
+
+@pytest.mark.django_db(transaction=True)  # seed_scale commits a transaction per chunk, then vacuums
+@pytest.mark.parametrize(
+    ("with_triggers", "mode"),
+    [
+        (False, "The row triggers are off while a chunk is copied"),
+        (True, "The row triggers fire on every row"),
+    ],
+    ids=["triggers-written-per-chunk", "triggers-firing"],
+)
+def test_seed_scale_builds_plans_with_items_measurements_reviews_and_history(with_triggers, mode):
+    output = _seed(with_triggers=with_triggers)
+
+    assert mode in output
     assert "Loaded 3 synthetic patients" in output
     seeder = User.objects.get(username=SEEDER_USERNAME)
     patients = Patient.objects.filter(organization__slug=ORGANIZATION_SLUG)
@@ -40,17 +88,39 @@ def test_seed_scale_builds_plans_with_items_measurements_reviews_and_history():
         assert all(sizes.values()), f"every section has items: {sizes}"
     assert GoalMeasurement.objects.filter(goal__plan__in=plans).exists()
     assert PlanReview.objects.filter(plan__in=plans).exists()
-    # Every record was created by the scale user, and the history triggers recorded each insert.
-    for model in (Patient, CarePlan, *PLAN_ITEM_MODELS.values()):
-        rows = model.objects.filter(created_by=seeder).count()
-        assert rows == model.objects.count(), model
-        event_model = apps.get_model(model._meta.app_label, f"{model.__name__}Event")
-        events = event_model.objects.filter(pgh_label="insert")
-        assert events.count() == rows, model
-        assert all(
-            e.pgh_context.metadata["command"] == "seed_scale"
-            for e in events.select_related("pgh_context")[:5]
-        )
+    # Every record has one insert event holding its own values, under the run's context; the records
+    # with plain audit fields were created by the scale user.
+    for model in SEEDED_MODELS:
+        rows = model.objects.count()
+        assert rows, model
+        assert _events_matching_their_record(model) == (rows, rows), model
+        if hasattr(model, "created_by"):
+            assert model.objects.filter(created_by=seeder).count() == rows, model
+    contexts = {event.pgh_context.metadata["command"] for event in Goal.pgh_event_model.objects.all()}
+    assert contexts == {"seed_scale"}
+    # The reminder sweep is told of every new dated row it watches, and every plan's page stamp moved.
+    queued = Counter(ReminderRecheck.objects.values_list("subject", flat=True))
+    assert queued == {
+        "plan_review": 3,
+        "goal_review": Goal.objects.count(),
+        "action_step": ActionStep.objects.count(),
+        "service_review": CommunityService.objects.count(),
+    }
+    stamped = set(PageStamp.objects.values_list("key", flat=True)) - {"directory"}  # people and teams
+    assert stamped == {str(plan.pk) for plan in plans}
+
+
+@pytest.mark.django_db
+def test_a_database_role_that_may_not_switch_triggers_off_loads_with_them_firing():
+    call_command("grant_app_role", role="careweave_scale_test", stdout=None)  # no superuser; rolled back
+    with connection.cursor() as cursor:
+        cursor.execute('SET LOCAL ROLE "careweave_scale_test"')
+        assert not scale.may_switch_off_triggers()
+        cursor.execute("RESET ROLE")
+        assert scale.may_switch_off_triggers()
+        # Finding out leaves the triggers on for the rest of the transaction.
+        cursor.execute("SHOW session_replication_role")
+        assert cursor.fetchone() == ("origin",)
 
 
 @pytest.mark.django_db(transaction=True)

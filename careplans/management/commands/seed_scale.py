@@ -51,13 +51,25 @@ class Command(BaseCommand):
             help="share of plans that are large, in percent (default %(default)s)",
         )
         parser.add_argument(
-            "--chunk", type=int, default=defaults.chunk, help="patients per transaction (default %(default)s)"
+            "--chunk",
+            type=int,
+            default=defaults.chunk,
+            help=f"patients per transaction (default: {scale.CHUNK_REPLAYED} with the row triggers replayed, "
+            f"{scale.CHUNK_WITH_TRIGGERS} with them firing)",
         )
         parser.add_argument(
             "--workers",
             type=int,
             default=defaults.workers,
             help="loader processes side by side (default %(default)s)",
+        )
+        parser.add_argument(
+            "--with-triggers",
+            dest="replay_triggers",
+            action="store_false",
+            help="Let the row triggers fire on every row, as they do in the app. By default, where the "
+            "database role may, they are switched off while a chunk is copied and what they write is "
+            "written once per chunk (several times faster).",
         )
         parser.add_argument(
             "--force",
@@ -72,8 +84,8 @@ class Command(BaseCommand):
                 "deleted. Use --force only on a database that will never hold real patient data."
             )
         values = {name: options[name] for name in scale.ScaleOptions.__dataclass_fields__}
-        if min(values["patients"], values["chunk"], values["workers"]) < 1 or values["teams"] < 0:
-            raise CommandError("--patients, --chunk and --workers must be at least 1.")
+        if min(values["patients"], values["workers"]) < 1 or min(values["teams"], values["chunk"]) < 0:
+            raise CommandError("--patients and --workers must be at least 1, --chunk and --teams at least 0.")
         verbosity = options["verbosity"]
         try:
             result = scale.build(
