@@ -3,6 +3,11 @@
 Limits (config.settings): SESSION_IDLE_TIMEOUT without a request the person made, and
 SESSION_ABSOLUTE_TIMEOUT after signing in. Background requests (the notification badge,
 marked with the `X-Careweave-Background: 1` header) do not count as activity.
+
+Activity is written to the session at most once every SESSION_ACTIVITY_INTERVAL (a minute): writing
+it on every request cost an UPDATE and a commit each, about 3 ms of a 20 ms page (docs/benchmarks.md,
+run 9). So the idle limit counts from the last activity written, which is up to that interval before
+the last request: a session ends between 14 and 15 minutes after the last request, never later.
 """
 
 from __future__ import annotations
@@ -60,7 +65,7 @@ def session_ended(request: HttpRequest) -> bool:
         return True
     if now - last_active_at > settings.SESSION_IDLE_TIMEOUT:
         return True
-    if not is_background(request):
+    if not is_background(request) and now - last_active_at >= settings.SESSION_ACTIVITY_INTERVAL:
         request.session[LAST_ACTIVE_AT] = now  # saving the session also pushes back its database expiry
     return False
 

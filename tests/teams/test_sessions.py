@@ -49,6 +49,32 @@ def test_each_request_she_makes_keeps_her_signed_in(client, nurse, clock):
         assert signed_in(client)
 
 
+def test_her_activity_is_written_to_the_session_at_most_once_a_minute(client, nurse, clock):
+    client.force_login(nurse)
+    session = Session.objects.get(session_key=client.session.session_key)
+    assert session.expire_date == MORNING + minutes(15)
+
+    clock.shift(datetime.timedelta(seconds=59))
+    assert signed_in(client)
+    session.refresh_from_db()
+    assert session.expire_date == MORNING + minutes(15), "no write within a minute of the last"
+
+    clock.shift(datetime.timedelta(seconds=2))
+    assert signed_in(client)
+    session.refresh_from_db()
+    assert session.expire_date == MORNING + datetime.timedelta(seconds=61) + minutes(15)
+
+
+def test_so_her_session_may_end_up_to_a_minute_early_never_late(client, nurse, clock):
+    client.force_login(nurse)
+    clock.shift(datetime.timedelta(seconds=50))
+    assert signed_in(client)  # not written: 50 seconds after the activity written at sign-in
+
+    clock.shift(minutes(14) + datetime.timedelta(seconds=20))  # 15 min 10 s after the written activity
+
+    assert not signed_in(client)
+
+
 def test_after_15_minutes_without_a_request_she_is_signed_out(client, nurse, clock):
     client.force_login(nurse)
     key = client.session.session_key
