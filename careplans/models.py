@@ -464,10 +464,14 @@ class ActionStep(PlanItem, Responsibility):
     class Meta:
         ordering = ["due_date", "id"]
         indexes = [
+            # A member's open steps in the worklist's order (careplans.worklist.STEP_ORDER).
             models.Index(
-                fields=["responsible_member", "due_date"],
+                F("responsible_member"),
+                F("is_urgent").desc(),
+                F("due_date"),
+                F("id"),
                 condition=Q(status__in=["planned", "in_progress"]),
-                name="open_steps_by_member",
+                name="open_steps_of_member",
             ),
             models.Index(
                 fields=["due_date"], condition=Q(status__in=["planned", "in_progress"]), name="open_steps_due"

@@ -16,6 +16,7 @@ from pytest_django.asserts import assertContains, assertNotContains
 from careplans import services
 from careplans.models import ActionStep, CarePlan, Goal, GoalMeasurement
 from careplans.worklist import (
+    SECTION_ROW_LIMIT,
     action_steps_assigned_to,
     goals_off_track,
     referrals_waiting,
@@ -125,32 +126,62 @@ def test_a_patient_who_left_the_panel_drops_off_the_worklist(nurse, team):
 # Action steps assigned to me
 
 
+def my_steps(user: User) -> list[ActionStep]:
+    """The steps on `user`'s worklist, which are the first rows of `action_steps_assigned_to`."""
+    rows = worklist_for(user).action_steps.rows
+    assert rows == list(action_steps_assigned_to(user)[:SECTION_ROW_LIMIT])
+    return rows
+
+
 def test_my_open_steps_are_listed_overdue_first_then_by_due_date(nurse, care_plan):
     later = step_for(nurse, care_plan, due_date=days(20))
     overdue = step_for(nurse, care_plan, due_date=days(-10), status="in_progress")
     soon = step_for(nurse, care_plan, due_date=days(2))
     just_overdue = step_for(nurse, care_plan, due_date=days(-1))
-    assert list(action_steps_assigned_to(nurse)) == [overdue, just_overdue, soon, later]
+    urgent = step_for(nurse, care_plan, due_date=days(30), is_urgent=True)
+    assert my_steps(nurse) == [urgent, overdue, just_overdue, soon, later]
 
 
 def test_steps_for_other_people_or_the_patient_are_not_mine(nurse, physician, care_plan):
     step_for(physician, care_plan, due_date=days(-1))
     step_for(None, care_plan, due_date=days(-1), responsible_party="patient")
     step_for(None, care_plan, due_date=days(-1), responsible_party="caregiver")
-    assert list(action_steps_assigned_to(nurse)) == []
-    assert len(action_steps_assigned_to(physician)) == 1
+    assert my_steps(nurse) == []
+    assert len(my_steps(physician)) == 1
 
 
 @pytest.mark.parametrize("status", ["done", "cancelled"])
 def test_finished_steps_are_not_listed(nurse, care_plan, status):
     step_for(nurse, care_plan, due_date=days(-1), status=status, status_reason="Finished")
-    assert list(action_steps_assigned_to(nurse)) == []
+    assert my_steps(nurse) == []
 
 
 def test_my_steps_for_a_team_i_have_left_are_not_listed(nurse, care_plan):
     step_for(nurse, care_plan, due_date=days(-1))
     nurse.memberships.update(ended_on=days(0))
-    assert list(action_steps_assigned_to(nurse)) == []
+    assert my_steps(nurse) == []
+
+
+def test_my_steps_on_plans_i_may_not_see_do_not_crowd_out_the_ones_i_may(nurse, team, other_team):
+    """Her section is read a page at a time in due order; pages of steps she may not see are skipped."""
+    hidden_plan = plan_for(other_team, "Elsewhere")  # a team she is not on (say she left it)
+    closed_plan = plan_for(team, "Closed", status="completed")
+    for day in range(SECTION_ROW_LIMIT * 3):  # more than a page, all due before hers
+        step_for(nurse, hidden_plan if day % 2 else closed_plan, due_date=days(-100 + day))
+    mine = [step_for(nurse, plan_for(team, f"Mine{n}"), due_date=days(n)) for n in range(3)]
+
+    worklist = worklist_for(nurse)
+
+    assert worklist.action_steps.rows == mine
+    assert worklist.action_steps.count_label == "3"
+    assert my_steps(nurse) == mine
+
+
+def test_a_full_section_of_steps_says_there_are_more(nurse, care_plan):
+    steps = [step_for(nurse, care_plan, due_date=days(n)) for n in range(SECTION_ROW_LIMIT + 1)]
+    section = worklist_for(nurse).action_steps
+    assert section.rows == steps[:SECTION_ROW_LIMIT]
+    assert section.count_label == f"{SECTION_ROW_LIMIT}+"
 
 
 @pytest.mark.parametrize("status", ["completed", "revoked"])
