@@ -5,13 +5,13 @@ and N patients whose plans have every section filled: most plans about 60 items,
 (250 items), goal measurements, reviews and related people. Dates are spread around the day of
 loading so that some reviews and some action steps are overdue, as on a real panel.
 
-Speed comes from PostgreSQL's COPY (psycopg 3 `cursor.copy`), a chunk of patients per
-transaction, with the row triggers switched off while a chunk is copied and what they write (history
-events, reminder rechecks, page stamps) written afterwards by one statement per table for the whole
-chunk (`_TriggerWork`), where the database role may do that; otherwise they fire on every row, several
-times slower. Either way every record has its history event, all under one history context that names
-the command and the scale user, who also created every record. Nothing goes through the services: this is the one place that writes
-records in bulk, and only made-up ones.
+Speed comes from PostgreSQL's COPY (psycopg 3 `cursor.copy`), a chunk of patients per transaction.
+Where the database role may, the row triggers are switched off while a chunk is copied, and what they
+write (history events, reminder rechecks, page stamps) is written afterwards by one statement per table
+for the whole chunk (`_TriggerWork`); otherwise they fire on every row, several times slower. Either way
+every record has its history event, all under one history context that names the command and the
+scale user, who also created every record. Nothing goes through the services: this is the one place
+that writes records in bulk, and only made-up ones.
 
 Records can never be deleted (a trigger refuses DELETE on every patient-data table), so scale data
 goes into its own database (`DATABASE_URL=.../careweave_bench`); `build()` refuses a database that
@@ -375,7 +375,9 @@ class _TriggerWork:
     have written, read back from the rows just copied: the pghistory insert event of every row (the
     same columns, label and context), a reminder recheck on the tables the reminder sweep watches,
     and the page stamp of every plan. Every row of a chunk belongs to one of the chunk's plans, so the
-    plans' own stamps stand for all of them (the triggers would have bumped each several times).
+    plans' own stamps stand for all of them (the triggers would have bumped each several times). The
+    foreign-key checks are triggers too, and are off with them: the rows refer only to ids the builder
+    reserved or created itself.
     """
 
     def __init__(self, model: type[models.Model]) -> None:
