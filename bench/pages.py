@@ -218,6 +218,10 @@ def measure(subjects: Subjects, *, rounds: int, warmup: int) -> Measured:
     explain["patient search by MRN, every team"] = _explain(
         panel_for(subjects.lead, query=subjects.mrn, limit=ROW_LIMIT + 1)
     )
+    # The nurse's action steps: the first page of the section, along the open_steps_of_member index.
+    explain["worklist action steps, nurse"] = _explain(
+        worklist.action_steps_in_index_order(subjects.nurse)[: 2 * worklist.SECTION_ROW_LIMIT + 1]
+    )
     # The worklist sections that sort on stored dates (goal_off_track and service_waiting indexes).
     today = timezone.localdate()
     for login, user in (("nurse", subjects.nurse), ("every team", subjects.lead)):
