@@ -39,8 +39,17 @@ from teams.selectors import team_ids_of
 I = TypeVar("I", bound=PlanItem)  # noqa: E741
 
 
+def visible_plan_rule(user: User, via: str = "") -> Q:
+    """Which plans `user` may see, as a filter on rows that reach their plan through `via`.
+
+    `via` is "" for plans themselves, or the path from another row to its plan ("plan__" for an item),
+    so a query can test the rule on the plan it already joins rather than through a subquery of plans.
+    """
+    return Q(**{f"{via}patient__team_id__in": team_ids_of(user)})
+
+
 def plans_visible_to(user: User) -> QuerySet[CarePlan]:
-    return CarePlan.objects.filter(patient__team_id__in=team_ids_of(user))
+    return CarePlan.objects.filter(visible_plan_rule(user))
 
 
 def records_visible_to(user: User, model: type[Model]) -> QuerySet:

@@ -1,9 +1,11 @@
 """The signed-in user's worklist: what needs doing next, across every team they are on.
 
-Each selector is one query scoped to the user's teams (through `plans_visible_to`), ordered most urgent
-first, and only looks at active patients and plans that are still open. `worklist_for` caps every section
-at `SECTION_ROW_LIMIT` rows and reads one row more to know whether there are more ("20+"), so the home
-page costs one query per section however large the panel is.
+Each selector is one query scoped to the user's teams (through `plans_visible_to` or
+`visible_plan_rule`), ordered most urgent first, and only looks at active patients and plans that are
+still open. `worklist_for` caps every section at `SECTION_ROW_LIMIT` rows and reads one row more to know
+whether there are more ("20+"), so the home page costs one query per section however large the panel
+is. (The action steps are read a page at a time: one page, unless pages of steps the user may no
+longer see come first.)
 
 Why "20+" and not the full count: a worklist is a to-do list, and nobody acts on its 98,987th row. Counting
 every off-track goal of a 100,000-patient panel means finding the latest measurement of every one of its
@@ -44,10 +46,9 @@ from careplans.models import (
     PlanVisit,
     ResponsibleParty,
 )
-from careplans.selectors import plans_visible_to
+from careplans.selectors import plans_visible_to, visible_plan_rule
 from patients.models import Patient
 from teams.models import User
-from teams.selectors import team_ids_of
 
 T = TypeVar("T")
 
@@ -63,8 +64,15 @@ OPEN_STEP_STATUSES = (ActionStep.Status.PLANNED, ActionStep.Status.IN_PROGRESS)
 WAITING_REFERRAL_STATUSES = (CommunityService.Status.RECOMMENDED, CommunityService.Status.REFERRED)
 
 
+def _open_plan(user: User, via: str = "") -> Q:
+    """An open plan of an active patient that `user` may see, tested through `via` (see visible_plan_rule)."""
+    return visible_plan_rule(user, via) & Q(
+        **{f"{via}status__in": OPEN_PLAN_STATUSES, f"{via}patient__status": Patient.Status.ACTIVE}
+    )
+
+
 def _open_plans_of(user: User) -> QuerySet[CarePlan]:
-    return plans_visible_to(user).filter(status__in=OPEN_PLAN_STATUSES, patient__status=Patient.Status.ACTIVE)
+    return CarePlan.objects.filter(_open_plan(user))
 
 
 def reviews_due(user: User, *, today: datetime.date) -> QuerySet[CarePlan]:
@@ -109,14 +117,9 @@ def action_steps_in_index_order(user: User) -> QuerySet[ActionStep]:
     the same test is a column of each row (`shown`, on the plan and patient the row joins anyway), so
     PostgreSQL reads the `open_steps_of_member` index from the start and stops where the slice ends.
     """
-    shown = Q(
-        plan__status__in=OPEN_PLAN_STATUSES,
-        plan__patient__status=Patient.Status.ACTIVE,
-        plan__patient__team_id__in=team_ids_of(user),  # the rule of plans_visible_to, as in _open_plans_of
-    )
     return (
         _open_steps_of(user)
-        .annotate(shown=ExpressionWrapper(shown, output_field=BooleanField()))
+        .annotate(shown=ExpressionWrapper(_open_plan(user, via="plan__"), output_field=BooleanField()))
         .select_related("plan__patient__team")
         .only(*COLUMNS["action_steps"])
         .order_by(*STEP_ORDER)
