@@ -397,10 +397,12 @@ class _TriggerWork:
             for subject in reminders.SUBJECTS
             if subject.table == table
         ]
-        if model is CarePlan:
+        # The page stamps (migrations careplans 0013 and 0015): each new plan's, each new patient's team's.
+        stamp = {CarePlan: "id::text", Patient: "DISTINCT 'team-' || team_id"}.get(model)
+        if stamp:
             self.statements.append(
-                "INSERT INTO careplans_pagestamp (key, seq) SELECT id::text, 1 FROM careplans_careplan "
-                "WHERE id = ANY(%(keys)s) ON CONFLICT (key) DO UPDATE SET seq = careplans_pagestamp.seq + 1"
+                f'INSERT INTO careplans_pagestamp (key, seq) SELECT {stamp}, 1 FROM "{table}" WHERE "{pk}" = '
+                "ANY(%(keys)s) ON CONFLICT (key) DO UPDATE SET seq = careplans_pagestamp.seq + 1"
             )
 
     def run(self, cursor: Any, keys: list[Any], context: str) -> None:

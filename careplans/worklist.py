@@ -19,8 +19,9 @@ index in the section's order, so PostgreSQL reads the first rows of the index ra
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.db.models import (
     BooleanField,
@@ -289,20 +290,38 @@ def _section(queryset: QuerySet[T], limit: int) -> Section[T]:
     return Section(rows=rows[:limit], more=len(rows) > limit)
 
 
+#: Each section's query, but the action steps' (read a page at a time by `_action_steps_section`).
+QUERIES: dict[str, Callable[[User, datetime.date], QuerySet[Any]]] = {
+    "reviews_due": lambda user, today: reviews_due(user, today=today),
+    "goals_off_track": lambda user, today: goals_off_track(user, today=today),
+    "referrals_waiting": lambda user, today: referrals_waiting(user, today=today),
+    "changed_plans": lambda user, today: plans_changed_since_seen(user),
+    "mentions": lambda user, today: unread_mentions(user),
+}
+SECTIONS = (
+    "reviews_due",
+    "action_steps",
+    "goals_off_track",
+    "referrals_waiting",
+    "changed_plans",
+    "mentions",
+)
+
+
+def worklist_section(
+    name: str, user: User, *, today: datetime.date, limit: int = SECTION_ROW_LIMIT
+) -> Section[Any]:
+    """One section of `user`'s worklist (a name in `SECTIONS`): its first `limit` rows, in one query."""
+    if name == "action_steps":
+        return _action_steps_section(user, limit)
+    return _section(QUERIES[name](user, today).only(*COLUMNS[name]), limit)
+
+
 def worklist_for(
     user: User, *, today: datetime.date | None = None, limit: int = SECTION_ROW_LIMIT
 ) -> Worklist:
     """Every section of `user`'s worklist, `limit` rows each, in one query per section."""
     today = today or timezone.localdate()
-    sections = {
-        "reviews_due": reviews_due(user, today=today),
-        "goals_off_track": goals_off_track(user, today=today),
-        "referrals_waiting": referrals_waiting(user, today=today),
-        "changed_plans": plans_changed_since_seen(user),
-        "mentions": unread_mentions(user),
-    }
     return Worklist(
-        today=today,
-        action_steps=_action_steps_section(user, limit),
-        **{name: _section(queryset.only(*COLUMNS[name]), limit) for name, queryset in sections.items()},
+        today=today, **{name: worklist_section(name, user, today=today, limit=limit) for name in SECTIONS}
     )

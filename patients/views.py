@@ -1,19 +1,26 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import uuid
+from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.middleware import HtmxDetails
 
+from careplans import page_cache
 from careplans.forms import add_service_errors
 from careplans.models import CarePlan
-from careplans.worklist import worklist_for
+from careplans.worklist import worklist_section
 from patients import services
 from patients.access_log import record_access
 from patients.forms import AccessReportForm, EmergencyAccessForm
@@ -26,11 +33,31 @@ from patients.selectors import (
     get_patient_for_privacy_officer,
     panel_for,
 )
+from teams.models import Team, User
 from teams.selectors import is_member, teams_of
 
 ACCESS_REPORT = "patients/access_report.html"
 # The page shows the newest reads; the CSV has them all.
 ACCESS_ROWS = 500
+
+PANEL = "panel"
+# The worklist's sections by the partial that renders each. All are kept in the cache until what they
+# show changes (careplans.page_cache.home_keys): those on the teams' plans, with the first page of the
+# patient list, for everyone on the same teams; the user's own, for them alone.
+HOME = "patients/patient_list.html"
+ACTIVITY = "careplans/partials/worklist_activity.html"
+TEAM_SECTIONS = {
+    "reviews_due": f"{HOME}#reviews-due",
+    "goals_off_track": f"{HOME}#goals-off-track",
+    "referrals_waiting": f"{HOME}#referrals-waiting",
+}
+OWN_SECTIONS = {
+    "action_steps": f"{HOME}#my-action-steps",
+    "mentions": f"{ACTIVITY}#my-mentions",
+    "changed_plans": f"{ACTIVITY}#changed-plans",
+}
+SECTION_TEMPLATES = {**TEAM_SECTIONS, **OWN_SECTIONS}
+PATIENT_ROWS = f"{HOME}#patient-rows"
 
 # Past this many rows, searching beats scrolling; a page of 50 is what people expect from a search, and
 # it keeps the page within its speed budget for a user on every team (docs/benchmarks.md, run 6).
@@ -46,21 +73,70 @@ def patient_list(request: HtmxHttpRequest) -> HttpResponse:
     """The home page: the signed-in user's worklist and patients; an HTMX search gets only the table rows."""
     # PostgreSQL refuses NUL in text, and no name contains one: dropped rather than failing the search.
     query = request.GET.get("q", "").replace("\x00", "").strip()
-    patients = list(panel_for(request.user, query=query, limit=ROW_LIMIT + 1))
-    shown = min(len(patients), ROW_LIMIT)
-    record_access(request, None, subtype=AccessEvent.Subtype.SEARCH, query=query, result_count=shown)
-    context = {
-        "query": query,
-        "patients": patients[:ROW_LIMIT],
-        "capped": len(patients) > ROW_LIMIT,
-        "row_limit": ROW_LIMIT,
-        "teams": teams_of(request.user),
-    }
+    teams = list(teams_of(request.user))
+    context: dict[str, Any] = {"query": query, "row_limit": ROW_LIMIT, "teams": teams}
     if request.htmx and not request.htmx.history_restore_request:
-        return render(request, "patients/patient_list.html#patient-rows", context)
-    context["worklist"] = worklist_for(request.user)
+        context.update(_panel(request.user, query), oob_count=True)
+        _record_list(request, query, context["shown"])
+        return render(request, PATIENT_ROWS, context)
+    # The first page of the list, unsearched, is the same for the whole team; a search is not kept.
+    shared = [*TEAM_SECTIONS, PANEL] if not query else [*TEAM_SECTIONS]
+    today = timezone.localdate()
+    cached = page_cache.cached_values(
+        page_cache.home_keys(request.user, [team.pk for team in teams], shared=shared, own=OWN_SECTIONS),
+        lambda name: _render_home_fragment(request, name, teams, today),
+    )
+    panel = cached.pop(PANEL, None) or _rendered_panel(request, query, teams)
+    context.update(shown=panel.shown, capped=panel.capped, patient_rows=panel, worklist=cached)
+    _record_list(request, query, panel.shown)
     context["emergency_grants"] = list(emergency_grants_for_lead(request.user)[:50])
-    return render(request, "patients/patient_list.html", context)
+    return render(request, HOME, context)
+
+
+def _panel(user: User, query: str) -> dict[str, Any]:
+    patients = list(panel_for(user, query=query, limit=ROW_LIMIT + 1))
+    return {
+        "patients": patients[:ROW_LIMIT],
+        "shown": min(len(patients), ROW_LIMIT),
+        "capped": len(patients) > ROW_LIMIT,
+    }
+
+
+def _record_list(request: HttpRequest, query: str, shown: int) -> None:
+    record_access(request, None, subtype=AccessEvent.Subtype.SEARCH, query=query, result_count=shown)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A fragment of the home page as kept in the cache: its HTML and what the page's head shows of it."""
+
+    html: str
+    count_label: str = ""  # a worklist section's: "3", "20+"
+    shown: int = 0  # the patient list's rows
+    capped: bool = False
+
+    def __str__(self) -> SafeString:  # {{ worklist.goals_off_track }} puts the section in the page
+        return mark_safe(self.html)  # noqa: S308 - our own template's output, kept as rendered
+
+
+def _render_home_fragment(
+    request: HttpRequest, name: str, teams: list[Team], today: datetime.date
+) -> Rendered:
+    if name == PANEL:
+        return _rendered_panel(request, "", teams)
+    section = worklist_section(name, request.user, today=today)
+    html = render_to_string(
+        SECTION_TEMPLATES[name],
+        {"worklist": {name: section, "today": today}, "teams": teams},
+        request,
+    )
+    return Rendered(html=html, count_label=section.count_label)
+
+
+def _rendered_panel(request: HttpRequest, query: str, teams: list[Team]) -> Rendered:
+    context = {"query": query, "row_limit": ROW_LIMIT, "teams": teams, **_panel(request.user, query)}
+    html = render_to_string(PATIENT_ROWS, context, request)
+    return Rendered(html=html, shown=context["shown"], capped=context["capped"])
 
 
 @never_cache

@@ -107,7 +107,7 @@ def test_seed_scale_builds_plans_with_items_measurements_reviews_and_history(wit
         "service_review": CommunityService.objects.count(),
     }
     stamped = set(PageStamp.objects.values_list("key", flat=True)) - {"directory"}  # people and teams
-    assert stamped == {str(plan.pk) for plan in plans}
+    assert stamped == {str(plan.pk) for plan in plans} | {f"team-{plan.patient.team_id}" for plan in plans}
 
 
 @pytest.mark.django_db

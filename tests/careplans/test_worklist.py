@@ -78,7 +78,11 @@ def measure(goal: Goal, on: datetime.date, *, in_error: bool = False) -> GoalMea
 
 
 def sections_of(worklist):
-    return [worklist.reviews_due, worklist.action_steps, worklist.goals_off_track, worklist.referrals_waiting]
+    """The sections of a `Worklist`, or of the home page's context (each section as the page shows it)."""
+    names = ("reviews_due", "action_steps", "goals_off_track", "referrals_waiting")
+    if isinstance(worklist, dict):
+        return [worklist[name] for name in names]
+    return [getattr(worklist, name) for name in names]
 
 
 @pytest.fixture
@@ -354,7 +358,7 @@ def test_a_long_section_shows_the_most_urgent_rows_and_says_there_are_more_witho
     )
     assertContains(response, "Step number 0<")
     assertNotContains(response, "Step number 21<")
-    assert response.context["worklist"].action_steps.count_label == "20+"
+    assert response.context["worklist"]["action_steps"].count_label == "20+"
 
 
 def test_a_section_that_fits_shows_its_exact_number_and_no_note(client, nurse, care_plan):
@@ -366,7 +370,7 @@ def test_a_section_that_fits_shows_its_exact_number_and_no_note(client, nurse, c
         response, '<h2 id="my-action-steps-heading">Your action steps <span class="badge">20</span></h2>'
     )
     assertNotContains(response, "there are more")
-    assert response.context["worklist"].action_steps.more is False
+    assert response.context["worklist"]["action_steps"].count_label == "20"
 
 
 def test_each_worklist_section_is_one_query(nurse, care_plan, django_assert_num_queries):
@@ -415,10 +419,8 @@ def test_the_worklist_spans_all_of_my_teams_and_names_the_team(client, physician
     plan_for(second_team, "Cedar", next_review_due=days(1))
     client.force_login(physician)
     response = client.get(reverse("home"))
-    assert [plan.patient.family_name for plan in response.context["worklist"].reviews_due.rows] == [
-        "Maple",
-        "Cedar",
-    ]
+    reviews = str(response.context["worklist"]["reviews_due"])
+    assert 0 < reviews.index("Maple") < reviews.index("Cedar")
     assertContains(response, '<span class="sub">Cedar Team</span>', html=True)
 
 
