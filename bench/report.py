@@ -76,10 +76,16 @@ METRICS: tuple[Metric, ...] = (
         Budget("= typical", same_as="plan_typical_cold_queries"),
     ),
     Metric("home_nurse_ms", "home page (worklist + list), nurse", MS, Budget("<= 1.0 x A", A, max_ratio=1.0)),
+    Metric("home_nurse_cold_ms", "home page, nurse, first look", MS),
+    Metric("home_nurse_queries", "queries, home page, nurse", QUERIES),
+    Metric("home_nurse_cold_queries", "queries, home page, nurse, first look", QUERIES),
     Metric("search_nurse_ms", "patient search by name, nurse", MS, Budget("<= 1.0 x A", A, max_ratio=1.0)),
     Metric(
         "home_lead_ms", "home page, care manager on every team", MS, Budget("<= 1.0 x A", A, max_ratio=1.0)
     ),
+    Metric("home_lead_cold_ms", "home page, every team, first look", MS),
+    Metric("home_lead_queries", "queries, home page, every team", QUERIES),
+    Metric("home_lead_cold_queries", "queries, home page, every team, first look", QUERIES),
     Metric(
         "search_lead_ms", "patient search by name, every team", MS, Budget("<= 1.0 x A", A, max_ratio=1.0)
     ),

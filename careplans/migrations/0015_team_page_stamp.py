@@ -5,8 +5,8 @@ The home page's worklist sections and patient list show a team's plans, so they 
 0013 now bump, in the same statement, the stamp of each team whose plans they touched; a new trigger
 on patients bumps the team a patient joins and the team they leave, with or without a plan; the
 plan's latest activity is watched too. A user's own sections (their action steps, mentions of them,
-plans changed since they looked) are also keyed on their stamp, bumped when they open a plan or are
-mentioned, or a mention of them is read.
+plans changed since they looked) are also keyed on their stamp, bumped when a mention of them is
+written or read, or when they open a plan in a way that changes "changed since you looked".
 
 Each writing transaction holds its team's stamp row until it commits, as it already holds its plan's:
 writes to one team's plans commit one after another. Care-plan writes are short (one service call),
@@ -70,14 +70,46 @@ PATIENT_TEAMS = _function(
     ),
 )
 
-# A user's own stamp ("user-<id>"): their visits to plans and the mentions of them, which the home
-# page's "changed since you looked" and "mentions of you" show.
-USER_OF = {"careplans_planvisit": "user_id", "careplans_commentmention": "mentioned_id"}
-
-
-def _user_function(table: str, column: str) -> str:
-    bump = BUMP.format(key=f"'user-' || {column}", rows=f"SELECT {column} FROM changed", not_null="TRUE")
-    return _function(f"careweave_stamp_users_{table}", f"{bump} RETURN NULL;")
+# A user's own stamp ("user-<id>"), for the home page's "mentions of you": a mention of them written
+# or read.
+MENTIONS = _function(
+    "careweave_stamp_users_careplans_commentmention",
+    BUMP.format(key="'user-' || mentioned_id", rows="SELECT mentioned_id FROM changed", not_null="TRUE")
+    + " RETURN NULL;",
+)
+# ... and for "plans changed since you looked": a visit to a plan someone else changed after the
+# visit before (which takes it off the list) or after this one (which puts it on, or moves the "you
+# last looked" it shows). Any other visit changes nothing the home page shows, and bumps nothing:
+# a plan is opened far more often than the list changes.
+CHANGED_SINCE = """
+    SELECT visit.user_id FROM {visits}
+    JOIN careplans_planactivity activity ON activity.plan_id = visit.plan_id
+    WHERE activity.changed_at > {seen} AND activity.changed_by_id IS DISTINCT FROM visit.user_id"""
+VISITS = _function(
+    "careweave_stamp_users_careplans_planvisit",
+    """
+    IF TG_OP = 'UPDATE' THEN
+        {update}
+    ELSE
+        {insert}
+    END IF;
+    RETURN NULL;""".format(
+        update=BUMP.format(
+            key="'user-' || user_id",
+            rows=CHANGED_SINCE.format(
+                visits="changed visit JOIN old_rows previous ON previous.id = visit.id",
+                seen="LEAST(previous.last_seen_at, visit.last_seen_at)",
+            ),
+            not_null="TRUE",
+        ),
+        insert=BUMP.format(
+            key="'user-' || user_id",
+            rows=CHANGED_SINCE.format(visits="changed visit", seen="visit.last_seen_at"),
+            not_null="TRUE",
+        ),
+    ),
+)
+USER_TABLES = ("careplans_planvisit", "careplans_commentmention")
 
 
 def _trigger(name: str, event: str, table: str, function: str, tables: str = "NEW TABLE AS changed") -> str:
@@ -110,20 +142,33 @@ CREATE = [
         )
         for event in ("INSERT", "UPDATE")
     ),
-    *(_user_function(table, column) for table, column in USER_OF.items()),
+    MENTIONS,
+    VISITS,
     *(
-        _trigger(f"careweave_page_stamp_user_{event.lower()}", event, table, f"careweave_stamp_users_{table}")
-        for table in USER_OF
-        for event in ("INSERT", "UPDATE")
+        _trigger("careweave_page_stamp_user_insert", "INSERT", table, f"careweave_stamp_users_{table}")
+        for table in USER_TABLES
+    ),
+    _trigger(
+        "careweave_page_stamp_user_update",
+        "UPDATE",
+        "careplans_commentmention",
+        "careweave_stamp_users_careplans_commentmention",
+    ),
+    _trigger(
+        "careweave_page_stamp_user_update",
+        "UPDATE",
+        "careplans_planvisit",
+        "careweave_stamp_users_careplans_planvisit",
+        tables="OLD TABLE AS old_rows NEW TABLE AS changed",
     ),
 ]
 DROP = [
     *(
         f"DROP TRIGGER IF EXISTS careweave_page_stamp_user_{event} ON {table};"
-        for table in USER_OF
+        for table in USER_TABLES
         for event in ("insert", "update")
     ),
-    *(f"DROP FUNCTION IF EXISTS careweave_stamp_users_{table}();" for table in USER_OF),
+    *(f"DROP FUNCTION IF EXISTS careweave_stamp_users_{table}();" for table in USER_TABLES),
     "DROP TRIGGER IF EXISTS careweave_page_stamp_insert ON careplans_planactivity;",
     "DROP TRIGGER IF EXISTS careweave_page_stamp_update ON careplans_planactivity;",
     "DROP TRIGGER IF EXISTS careweave_page_stamp_teams_update ON patients_patient;",

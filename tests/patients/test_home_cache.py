@@ -253,6 +253,25 @@ def test_a_plan_someone_else_changed_since_i_looked_is_on_the_next_look(seen, nu
     assertNotContains(response, "No plan has changed since you last looked.")
     assert response.context["worklist"]["changed_plans"].count_label == "1"
 
+    seen.get(reverse("careplans:plan-detail", args=[plan.pk]))  # she looks at the change
+
+    assertContains(seen.get(HOME), "No plan has changed since you last looked.")
+
+
+def test_opening_a_plan_nobody_else_changed_since_keeps_the_home_page_cached(seen, nurse, physician, plan):
+    step = plan.action_steps.get()
+    services.update_plan_item(  # a change by someone else, before she first looks
+        item=step, expected_version=step.version, actor=physician, changes={"description": "Call at noon"}
+    )
+    seen.get(reverse("careplans:plan-detail", args=[plan.pk]))
+    seen.get(HOME)
+    seen.get(reverse("careplans:plan-detail", args=[plan.pk]))  # a second visit: an update, not an insert
+
+    with CaptureQueriesContext(connection) as look:
+        seen.get(HOME)
+
+    assert not tables_read(look) & {"careplans_planvisit", "careplans_actionstep", "careplans_comment"}
+
 
 def test_the_team_shares_its_sections_but_each_member_has_their_own_steps(seen, nurse, physician, plan):
     other = Client()
