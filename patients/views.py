@@ -73,12 +73,12 @@ def patient_list(request: HtmxHttpRequest) -> HttpResponse:
     """The home page: the signed-in user's worklist and patients; an HTMX search gets only the table rows."""
     # PostgreSQL refuses NUL in text, and no name contains one: dropped rather than failing the search.
     query = request.GET.get("q", "").replace("\x00", "").strip()
-    teams = list(teams_of(request.user))
-    context: dict[str, Any] = {"query": query, "row_limit": ROW_LIMIT, "teams": teams}
+    context: dict[str, Any] = {"query": query, "row_limit": ROW_LIMIT}
     if request.htmx and not request.htmx.history_restore_request:
         context.update(_panel(request.user, query), oob_count=True)
         _record_list(request, query, context["shown"])
         return render(request, PATIENT_ROWS, context)
+    teams = context["teams"] = list(teams_of(request.user))
     # The first page of the list, unsearched, is the same for the whole team; a search is not kept.
     shared = [*TEAM_SECTIONS, PANEL] if not query else [*TEAM_SECTIONS]
     today = timezone.localdate()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -193,3 +194,18 @@ def test_every_row_is_shown_from_one_query_however_many_patients_match(
         assertContains(response, patient.date_of_birth.strftime("%Y-%m-%d"))
     assertContains(response, "Maple Team", count=7)
     assertContains(response, "Overdue", count=6)
+
+
+def test_a_search_as_you_type_reads_the_matching_patients_and_no_list_of_teams(client, nurse, team):
+    """Each keystroke is a request: it reads the rows it shows (with their team), not the page's team list."""
+    factories.CarePlanFactory(patient=factories.PatientFactory(team=team, family_name="Hopper"))
+    client.force_login(nurse)
+    client.get(reverse("home"), {"q": "Hop"}, headers=HTMX)  # the session's first request
+
+    with CaptureQueriesContext(connection) as search:
+        client.get(reverse("home"), {"q": "Hopper"}, headers=HTMX)
+
+    tables = [re.match(r'SELECT .*? FROM ("\w+")', query["sql"]) for query in search]
+    tables = [found.group(1) for found in tables if found]
+    assert tables.count('"patients_patient"') == 1, tables
+    assert '"teams_team"' not in tables, tables
