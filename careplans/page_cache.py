@@ -22,7 +22,10 @@ the viewer's own CSRF token.
 
 The home page is cached the same way (`home_keys`): the worklist sections that show a team's plans,
 and the first page of the patient list, under the stamps of the viewer's teams ("team-<id>", bumped
-with every write to one of the team's plans or patients, migration careplans 0015).
+with every write to one of the team's plans or patients, migration careplans 0015), shared by everyone
+with the same teams; the viewer's own sections (their action steps, mentions of them, plans changed
+since they looked) also under their own stamp ("user-<id>": a mention written or read, or a visit that
+changes "changed since you looked"). A search is never cached: its rows are read for each keystroke.
 """
 
 from __future__ import annotations
