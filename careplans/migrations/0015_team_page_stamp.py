@@ -49,24 +49,21 @@ def _function(name: str, body: str) -> str:
     return f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body} END; $$;"
 
 
+def _on_update_or_insert(name: str, *, update: str, insert: str) -> str:
+    """A function for INSERT and UPDATE triggers that runs `update` or `insert` by the operation."""
+    return _function(name, f"IF TG_OP = 'UPDATE' THEN {update} ELSE {insert} END IF; RETURN NULL;")
+
+
 # A patient's own row: the team they are on now and, on an update, the team they were on.
-PATIENT_TEAMS = _function(
+PATIENT_TEAMS = _on_update_or_insert(
     "careweave_stamp_patient_teams",
-    """
-    IF TG_OP = 'UPDATE' THEN
-        {update}
-    ELSE
-        {insert}
-    END IF;
-    RETURN NULL;""".format(
-        update=BUMP.format(
-            key="'team-' || team_id",
-            rows="SELECT team_id FROM changed UNION SELECT team_id FROM old_rows",
-            not_null="team_id IS NOT NULL",
-        ),
-        insert=BUMP.format(
-            key="'team-' || team_id", rows="SELECT team_id FROM changed", not_null="team_id IS NOT NULL"
-        ),
+    update=BUMP.format(
+        key="'team-' || team_id",
+        rows="SELECT team_id FROM changed UNION SELECT team_id FROM old_rows",
+        not_null="team_id IS NOT NULL",
+    ),
+    insert=BUMP.format(
+        key="'team-' || team_id", rows="SELECT team_id FROM changed", not_null="team_id IS NOT NULL"
     ),
 )
 
@@ -85,28 +82,20 @@ CHANGED_SINCE = """
     SELECT visit.user_id FROM {visits}
     JOIN careplans_planactivity activity ON activity.plan_id = visit.plan_id
     WHERE activity.changed_at > {seen} AND activity.changed_by_id IS DISTINCT FROM visit.user_id"""
-VISITS = _function(
+VISITS = _on_update_or_insert(
     "careweave_stamp_users_careplans_planvisit",
-    """
-    IF TG_OP = 'UPDATE' THEN
-        {update}
-    ELSE
-        {insert}
-    END IF;
-    RETURN NULL;""".format(
-        update=BUMP.format(
-            key="'user-' || user_id",
-            rows=CHANGED_SINCE.format(
-                visits="changed visit JOIN old_rows previous ON previous.id = visit.id",
-                seen="LEAST(previous.last_seen_at, visit.last_seen_at)",
-            ),
-            not_null="TRUE",
+    update=BUMP.format(
+        key="'user-' || user_id",
+        rows=CHANGED_SINCE.format(
+            visits="changed visit JOIN old_rows previous ON previous.id = visit.id",
+            seen="LEAST(previous.last_seen_at, visit.last_seen_at)",
         ),
-        insert=BUMP.format(
-            key="'user-' || user_id",
-            rows=CHANGED_SINCE.format(visits="changed visit", seen="visit.last_seen_at"),
-            not_null="TRUE",
-        ),
+        not_null="TRUE",
+    ),
+    insert=BUMP.format(
+        key="'user-' || user_id",
+        rows=CHANGED_SINCE.format(visits="changed visit", seen="visit.last_seen_at"),
+        not_null="TRUE",
     ),
 )
 USER_TABLES = ("careplans_planvisit", "careplans_commentmention")
