@@ -155,10 +155,9 @@ def _home_cold(get: Callable[[], HttpResponse], user: User) -> Callable[[], Http
     stay cached.
     """
     team_ids = list(team_ids_of(user).values_list("team_id", flat=True))
-    shared, own = [*patient_views.TEAM_SECTIONS, patient_views.PANEL], list(patient_views.OWN_SECTIONS)
 
     def get_cold() -> HttpResponse:
-        cache.delete_many(list(page_cache.home_keys(user, team_ids, shared=shared, own=own).values()))
+        cache.delete_many(list(patient_views.home_cache_keys(user, team_ids).values()))
         return get()
 
     return get_cold

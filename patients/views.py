@@ -79,11 +79,9 @@ def patient_list(request: HtmxHttpRequest) -> HttpResponse:
         _record_list(request, query, context["shown"])
         return render(request, PATIENT_ROWS, context)
     teams = context["teams"] = list(teams_of(request.user))
-    # The first page of the list, unsearched, is the same for the whole team; a search is not kept.
-    shared = [*TEAM_SECTIONS, PANEL] if not query else [*TEAM_SECTIONS]
     today = timezone.localdate()
     cached = page_cache.cached_values(
-        page_cache.home_keys(request.user, [team.pk for team in teams], shared=shared, own=OWN_SECTIONS),
+        home_cache_keys(request.user, [team.pk for team in teams], searched=bool(query)),
         lambda name: _render_home_fragment(request, name, teams, today),
     )
     panel = cached.pop(PANEL, None) or _rendered_panel(request, query, teams)
@@ -91,6 +89,13 @@ def patient_list(request: HtmxHttpRequest) -> HttpResponse:
     _record_list(request, query, panel.shown)
     context["emergency_grants"] = list(emergency_grants_for_lead(request.user)[:50])
     return render(request, HOME, context)
+
+
+def home_cache_keys(user: User, team_ids: list[int], *, searched: bool = False) -> dict[str, str]:
+    """The cache keys of the home page's parts: sections by name, and the patient list's first page."""
+    # The first page of the list, unsearched, is the same for the whole team; a search is not kept.
+    shared = [*TEAM_SECTIONS] if searched else [*TEAM_SECTIONS, PANEL]
+    return page_cache.home_keys(user, team_ids, shared=shared, own=OWN_SECTIONS)
 
 
 def _panel(user: User, query: str) -> dict[str, Any]:
