@@ -32,6 +32,12 @@ class Language(models.TextChoices):
     OTHER = "other", "Other"
 
 
+def display_name(family_name: str, given_name: str, preferred_name: str = "") -> str:
+    """How a patient is named in lists and headings: "Family, Given (Preferred)"."""
+    given = f"{given_name} ({preferred_name})" if preferred_name else given_name
+    return f"{family_name}, {given}"
+
+
 @tracked
 class Patient(VersionedRecord):
     """A person on a team's panel. The opaque `id` is the only identifier used in URLs."""
@@ -97,8 +103,7 @@ class Patient(VersionedRecord):
 
     @property
     def display_name(self) -> str:
-        given = f"{self.given_name} ({self.preferred_name})" if self.preferred_name else self.given_name
-        return f"{self.family_name}, {given}"
+        return display_name(self.family_name, self.given_name, self.preferred_name)
 
     def age(self, on: date | None = None) -> int:
         on = on or timezone.localdate()

@@ -31,7 +31,7 @@ from patients.selectors import (
     emergency_grants_for_lead,
     find_patient_by_exact_mrn,
     get_patient_for_privacy_officer,
-    panel_for,
+    panel_rows,
 )
 from teams.models import Team, User
 from teams.selectors import is_member, teams_of
@@ -99,11 +99,11 @@ def home_cache_keys(user: User, team_ids: list[int], *, searched: bool = False) 
 
 
 def _panel(user: User, query: str) -> dict[str, Any]:
-    patients = list(panel_for(user, query=query, limit=ROW_LIMIT + 1))
+    rows = panel_rows(user, query=query, limit=ROW_LIMIT + 1)
     return {
-        "patients": patients[:ROW_LIMIT],
-        "shown": min(len(patients), ROW_LIMIT),
-        "capped": len(patients) > ROW_LIMIT,
+        "rows": rows[:ROW_LIMIT],
+        "shown": min(len(rows), ROW_LIMIT),
+        "capped": len(rows) > ROW_LIMIT,
     }
 
 

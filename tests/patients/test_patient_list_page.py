@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from careplans.models import CarePlan
@@ -146,6 +147,18 @@ def test_an_overdue_review_is_flagged(client, nurse, care_plan):
     care_plan.save()
     client.force_login(nurse)
     assertContains(client.get(reverse("home")), "Overdue")
+
+
+def test_a_review_due_today_shows_its_date_and_status_and_is_not_flagged(client, nurse, care_plan):
+    care_plan.next_review_due = timezone.localdate()
+    care_plan.status = CarePlan.Status.ACTIVE
+    care_plan.save()
+    client.force_login(nurse)
+    response = client.get(reverse("home"), {"q": "Lovelace"}, headers=HTMX)
+    row = re.search(r"<tr>.*?</tr>", response.content.decode(), re.S).group()
+    assert date_format(care_plan.next_review_due, "j M Y") in row
+    assert "<td>Active</td>" in row
+    assert "Overdue" not in row
 
 
 def test_a_long_panel_is_capped_with_a_note(client, nurse, team, monkeypatch):
