@@ -30,7 +30,7 @@ from careplans.pdf import Options, render_plan_pdf
 from careplans.scale import LEAD_USERNAME, NURSE_USERNAME, ORGANIZATION_SLUG
 from patients import views as patient_views
 from patients.models import Patient
-from patients.selectors import panel_for
+from patients.selectors import panel_for, panel_rows
 from patients.views import ROW_LIMIT
 from teams.models import User
 from teams.selectors import team_ids_of
@@ -219,9 +219,7 @@ def measure(subjects: Subjects, *, rounds: int, warmup: int) -> Measured:
         "floor_b_x6_ms": lambda: render_floor_pdf(repeat=6),
         # What the printout task does for a typical plan: read it, build the HTML, lay out the PDF.
         "pdf_typical_ms": lambda: render_plan_pdf(subjects.nurse, subjects.typical.pk, Options()),
-        "search_query_lead_ms": lambda: list(
-            panel_for(subjects.lead, query=subjects.name, limit=ROW_LIMIT + 1)
-        ),
+        "search_query_lead_ms": lambda: panel_rows(subjects.lead, query=subjects.name, limit=ROW_LIMIT + 1),
     }
     samples = _rounds(timed, rounds=rounds, warmup=warmup)
     samples["review_sweep_s"] = _sweep_seconds(rounds=max(3, rounds // 3))
