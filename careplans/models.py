@@ -24,7 +24,7 @@ from django.db.models.functions import Greatest, TruncDate
 from django.utils import timezone
 
 from patients.models import Patient
-from teams.models import CareRole
+from teams.models import CareRole, Team
 from teams.records import VersionedRecord, tracked
 
 
@@ -57,7 +57,7 @@ def recheck_reminders_when_due(subject: str, date_field: str) -> list[pgtrigger.
     ]
 
 
-@tracked
+@tracked(derived=("worklist_team",))
 class CarePlan(VersionedRecord):
     """The patient's one shared, living care plan (FHIR CarePlan, intent "plan")."""
 
@@ -115,6 +115,14 @@ class CarePlan(VersionedRecord):
         blank=True,
         related_name="plans_responsible_for",
         help_text="The team member who keeps this plan up to date.",
+    )
+    # The patient's team, copied by the database (migration 0016: on every write of the row, and when the
+    # patient moves team) for the worklist's "Reviews due", which walks the practice's rows in order.
+    # The worklist tests the viewer's teams on this column (exact: a new plan waits for a move of its
+    # patient in progress) without joining the patient of each plan it passes. Never set by code.
+    # Left out of the history: it repeats the patient's team.
+    worklist_team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="+", editable=False, blank=True, db_index=False
     )
 
     class Meta:
@@ -228,7 +236,7 @@ class Problem(PlanItem):
         return self.condition
 
 
-@tracked(derived=("last_measured_on",))
+@tracked(derived=("last_measured_on", "worklist_team"))
 class Goal(PlanItem, Responsibility):
     """A goal in the patient's words, measurable where it can be (FHIR Goal)."""
 
@@ -317,6 +325,14 @@ class Goal(PlanItem, Responsibility):
     # goals by when they were last checked from an index. It repeats the measurements, so it is left out
     # of the goal's history.
     last_measured_on = models.DateField(null=True, blank=True, editable=False)
+    # The patient's team, copied by the database (migration 0016: on every write of the row, and when the
+    # patient moves team) for the worklist's "Goals off track", which walks the practice's rows in order.
+    # The worklist tests the viewer's teams on this column (its plan's copy says who may see it) without
+    # joining the plan and patient of each row it passes. Never set by code.
+    # Left out of the history: it repeats the patient's team.
+    worklist_team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="+", editable=False, blank=True, db_index=False
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -623,7 +639,7 @@ class InformationRelease(PlanItem):
         return self.status == self.Status.ACTIVE and (self.expires_on is None or self.expires_on >= on)
 
 
-@tracked(derived=("waiting_since",))
+@tracked(derived=("waiting_since", "worklist_team"))
 class CommunityService(PlanItem, Responsibility):
     """A community service or referral, and whether the team may exchange information with it."""
 
@@ -674,6 +690,14 @@ class CommunityService(PlanItem, Responsibility):
     # `waiting_since_from_fields()`, stored by the services that change those fields so the worklist's
     # "Referrals waiting" reads the longest waiting from an index; left out of the history (it repeats it).
     waiting_since = models.DateField(null=True, blank=True, editable=False)
+    # The patient's team, copied by the database (migration 0016: on every write of the row, and when the
+    # patient moves team) for the worklist's "Referrals waiting", which walks the practice's rows in order.
+    # The worklist tests the viewer's teams on this column (its plan's copy says who may see it) without
+    # joining the plan and patient of each row it passes. Never set by code.
+    # Left out of the history: it repeats the patient's team.
+    worklist_team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="+", editable=False, blank=True, db_index=False
+    )
 
     class Meta:
         ordering = ["category", "organization_name", "id"]

@@ -691,11 +691,12 @@ class _Builder:
             )
         large = rng.random() * 100 < options.large_percent
         size = options.large_items if large else max(0, options.items + rng.randint(-10, 10))
-        self.plan(patient_id, members, registered, size, ended_share=0.45 if large else 0.15)
+        self.plan(patient_id, team_id, members, registered, size, ended_share=0.45 if large else 0.15)
 
     def plan(
         self,
         patient_id: uuid.UUID,
+        team_id: int,
         members: dict[str, int],
         started: datetime.date,
         size: int,
@@ -721,9 +722,12 @@ class _Builder:
             next_review_due=reviewed.next_review_due if reviewed else None,
             last_reviewed_at=reviewed.reviewed_at if reviewed else None,
             responsible_member_id=members[CareRole.NURSE_CARE_MANAGER],
+            worklist_team_id=team_id,  # as the trigger of migration 0016 would: the triggers may be off
             **self.stamp(self.moment(started)),
         )
-        context = _PlanContext(plan_id=plan_id, members=members, started=started, ended_share=ended_share)
+        context = _PlanContext(
+            plan_id=plan_id, team_id=team_id, members=members, started=started, ended_share=ended_share
+        )
         sizes = section_sizes(size)
         # Problems and releases first: goals and services refer to them.
         for name in (
@@ -811,6 +815,7 @@ class _Builder:
         baseline_date = self.days_ago(120, 400)
         self.tables[Goal].add(
             id=goal_id,
+            worklist_team_id=context.team_id,
             description=description,
             kind=rng.choice(GOAL_KINDS),
             term=rng.choice(GOAL_TERMS),
@@ -919,6 +924,7 @@ class _Builder:
         release = rng.choice(context.releases) if context.releases and rng.random() < 0.5 else None
         self.tables[CommunityService].add(
             id=self.ids[CommunityService](),
+            worklist_team_id=context.team_id,
             category=category,
             organization_name=organization,
             phone=f"555-{rng.randint(0, 9999):04d}",
@@ -988,6 +994,7 @@ class _Builder:
 @dataclass
 class _PlanContext:
     plan_id: uuid.UUID
+    team_id: int
     members: dict[str, int]
     started: datetime.date
     ended_share: float

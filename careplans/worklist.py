@@ -1,7 +1,7 @@
 """The signed-in user's worklist: what needs doing next, across every team they are on.
 
-Each selector is one query scoped to the user's teams (through `plans_visible_to` or
-`visible_plan_rule`), ordered most urgent first, and only looks at active patients and plans that are
+Each selector is one query scoped to the user's teams (through `plans_visible_to`, `visible_plan_rule`,
+or the plan's own team: `_open_plan_on_teams`), ordered most urgent first, and only looks at active patients and plans that are
 still open. `worklist_for` caps every section at `SECTION_ROW_LIMIT` rows and reads one row more to know
 whether there are more ("20+"), so the home page costs one query per section however large the panel
 is. (The action steps are read a page at a time: one page, unless pages of steps the user may no
@@ -23,12 +23,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import (
     BooleanField,
     DateField,
     DurationField,
     ExpressionWrapper,
     F,
+    Lookup,
     OuterRef,
     Q,
     QuerySet,
@@ -50,6 +52,7 @@ from careplans.models import (
 from careplans.selectors import plans_visible_to, visible_plan_rule
 from patients.models import Patient
 from teams.models import User
+from teams.selectors import team_ids_of
 
 T = TypeVar("T")
 
@@ -72,6 +75,37 @@ def _open_plan(user: User, via: str = "") -> Q:
     )
 
 
+def _open_plan_on_teams(user: User, via: str = "") -> Q:
+    """`_open_plan` for rows that carry their team (`worklist_team`: plans, goals, services; migration 0016).
+
+    The plan's copy of its team, kept by the database and exact, says who may see the row, as the
+    patient's team does. The sections walk an index of the whole practice's rows in their order; testing
+    the team on the row itself, not on its plan's patient, passes another team's row without joining
+    anything (2-3 ms a section for a nurse on one team of 40, against 8-16 ms: docs/benchmarks.md run 11).
+    """
+    team_ids = ArraySubquery(team_ids_of(user))
+    rule = Q(_AnyOf(F("worklist_team_id"), team_ids)) & Q(
+        **{f"{via}status__in": OPEN_PLAN_STATUSES, f"{via}patient__status": Patient.Status.ACTIVE}
+    )
+    return rule & Q(_AnyOf(F(f"{via}worklist_team_id"), team_ids)) if via else rule
+
+
+class _AnyOf(Lookup):
+    """`column = ANY(ARRAY(SELECT ...))`: the ids are read once, before the scan, as a list of values.
+
+    `IN (SELECT ...)` on a column of the row is planned as a join: PostgreSQL starts from the team's plans
+    and sorts all their rows. `= ANY(array)` is a filter on each row, so the index walk in the section's
+    order stays, and stops at its last row. One query either way.
+    """
+
+    lookup_name = "any_of"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = compiler.compile(self.rhs)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+
+
 def _open_plans_of(user: User) -> QuerySet[CarePlan]:
     return CarePlan.objects.filter(_open_plan(user))
 
@@ -79,10 +113,9 @@ def _open_plans_of(user: User) -> QuerySet[CarePlan]:
 def reviews_due(user: User, *, today: datetime.date) -> QuerySet[CarePlan]:
     """Active plans whose review is overdue or due within `REVIEW_HORIZON_DAYS`, overdue (earliest) first."""
     return (
-        plans_visible_to(user)
-        .filter(
+        CarePlan.objects.filter(
+            _open_plan_on_teams(user),
             status=CarePlan.Status.ACTIVE,
-            patient__status=Patient.Status.ACTIVE,
             next_review_due__lte=today + datetime.timedelta(days=REVIEW_HORIZON_DAYS),
         )
         .select_related("patient__team", "responsible_member")
@@ -155,7 +188,7 @@ def goals_off_track(user: User, *, today: datetime.date) -> QuerySet[Goal]:
     """
     stale_before = today - datetime.timedelta(days=MEASUREMENT_STALE_DAYS)
     return (
-        Goal.objects.filter(status=Goal.Status.ACTIVE, plan__in=_open_plans_of(user))
+        Goal.objects.filter(_open_plan_on_teams(user, via="plan__"), status=Goal.Status.ACTIVE)
         .annotate(
             # PostgreSQL's GREATEST ignores NULLs: a goal never measured is judged by its baseline or start.
             checked_on=Greatest("last_measured_on", "baseline_date", TruncDate("created_at")),
@@ -179,7 +212,9 @@ def referrals_waiting(user: User, *, today: datetime.date) -> QuerySet[Community
     it was added; index `service_waiting`), and annotated with `waited` (a timedelta up to `today`).
     """
     return (
-        CommunityService.objects.filter(status__in=WAITING_REFERRAL_STATUSES, plan__in=_open_plans_of(user))
+        CommunityService.objects.filter(
+            _open_plan_on_teams(user, via="plan__"), status__in=WAITING_REFERRAL_STATUSES
+        )
         .annotate(
             waited=ExpressionWrapper(
                 Value(today, output_field=DateField()) - F("waiting_since"), output_field=DurationField()

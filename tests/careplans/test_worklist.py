@@ -14,7 +14,7 @@ from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
 from careplans import services
-from careplans.models import ActionStep, CarePlan, Goal, GoalMeasurement
+from careplans.models import ActionStep, CarePlan, CommunityService, Goal, GoalMeasurement
 from careplans.worklist import (
     SECTION_ROW_LIMIT,
     action_steps_assigned_to,
@@ -23,6 +23,7 @@ from careplans.worklist import (
     reviews_due,
     worklist_for,
 )
+from patients import services as patient_services
 from patients.models import Patient
 from teams.models import Team, User
 from tests import factories
@@ -125,6 +126,85 @@ def test_a_patient_who_left_the_panel_drops_off_the_worklist(nurse, team):
     Patient.objects.filter(pk=plan.patient_id).update(status=Patient.Status.TRANSFERRED)
     worklist = worklist_for(nurse)
     assert [section.count_label for section in sections_of(worklist)] == ["0"] * 4
+
+
+# A patient moving to another team (the team is copied onto plans, goals and services by the database)
+
+
+@pytest.fixture
+def birch(team) -> Team:
+    return factories.TeamFactory(organization=team.organization, name="Birch Team")
+
+
+@pytest.fixture
+def birch_nurse(birch) -> User:
+    user = factories.UserFactory(username="bea.birch", first_name="Bea", last_name="Birch")
+    factories.MembershipFactory(user=user, team=birch)
+    return user
+
+
+def overdue_everything(team: Team, family_name: str) -> tuple[CarePlan, Goal, CommunityService]:
+    plan = plan_for(team, family_name, status="active", next_review_due=days(-1))
+    goal = stale_goal(plan, achievement_status="worsening")
+    service = factories.CommunityServiceFactory(plan=plan, status="referred", referred_on=days(-9))
+    return plan, goal, service
+
+
+def listed(user: User) -> tuple[list, list, list]:
+    """What `user` has in the three sections that find rows by their team: reviews, goals, referrals."""
+    today = days(0)
+    return (
+        list(reviews_due(user, today=today)),
+        list(goals_off_track(user, today=today)),
+        list(referrals_waiting(user, today=today)),
+    )
+
+
+def test_a_patient_moved_to_another_team_takes_their_worklist_rows_along(nurse, team, birch, birch_nurse):
+    plan, goal, service = overdue_everything(team, "Mover")
+    assert listed(nurse) == ([plan], [goal], [service])
+    assert listed(birch_nurse) == ([], [], [])
+    lead = factories.UserFactory(username="lee.lead")
+    for each in (team, birch):
+        factories.MembershipFactory(user=lead, team=each, is_team_lead=True)
+
+    patient_services.update_patient(
+        patient=plan.patient,
+        expected_version=plan.patient.version,
+        actor=lead,
+        changes={"team": birch},
+        reason="Moved nearer the Birch clinic",
+    )
+
+    assert listed(nurse) == ([], [], [])
+    assert listed(birch_nurse) == ([plan], [goal], [service])
+
+
+def test_the_team_on_plans_and_items_is_kept_by_the_database_whatever_writes_them(team, birch, birch_nurse):
+    plan, goal, service = overdue_everything(team, "Saved")
+    for record in (plan, goal, service):
+        assert record.worklist_team_id is None  # created in Python: the copy is the database's alone
+        record.save()  # ... and a save that sends NULL for it leaves it as it was
+    Patient.objects.filter(pk=plan.patient_id).update(team=birch)  # a bulk update, no service
+    later = stale_goal(plan, achievement_status="worsening")
+
+    copies = [
+        *CarePlan.objects.filter(pk=plan.pk).values_list("worklist_team_id", flat=True),
+        *Goal.objects.filter(plan=plan).values_list("worklist_team_id", flat=True),
+        *CommunityService.objects.filter(plan=plan).values_list("worklist_team_id", flat=True),
+    ]
+    assert copies == [birch.pk] * 4
+    assert listed(birch_nurse) == ([plan], [goal, later], [service])
+
+
+def test_a_move_adds_no_history_to_the_plan_or_its_items(team, birch):
+    plan, goal, service = overdue_everything(team, "Quiet")
+    events = [
+        type(record).pgh_event_model.objects.filter(pgh_obj_id=record.pk) for record in (plan, goal, service)
+    ]
+    before = [each.count() for each in events]
+    Patient.objects.filter(pk=plan.patient_id).update(team=birch)
+    assert [each.count() for each in events] == before
 
 
 # Action steps assigned to me
