@@ -2,7 +2,8 @@
 
 On the patient list, a 50-row search spent about 2 ms on its 50 `{% url 'careplans:plan-detail' %}`
 tags (the resolver is walked for each) and about 1.5 ms on `|date:"j M Y"` (a formatter and the month's
-translation per call): a fifth of the request (docs/benchmarks.md run 11). Both give the same text.
+translation per call): a fifth of the request. The worklist's sections (20 rows each) rendered in 5.5 ms
+instead of 9.3 ms with them (docs/benchmarks.md run 11). Both give the same text.
 """
 
 from __future__ import annotations
