@@ -26,6 +26,20 @@ from django.conf import settings
 from django.db import migrations, models
 
 ITEM_TABLES = ("careplans_goal", "careplans_communityservice")
+MODELS = ("careplan", "goal", "communityservice")
+
+
+def _team_field(*, null: bool) -> models.ForeignKey:
+    return models.ForeignKey(
+        blank=True,
+        db_index=False,
+        editable=False,
+        null=null,
+        on_delete=django.db.models.deletion.PROTECT,
+        related_name="+",
+        to="teams.team",
+    )
+
 
 # A plan's team is its patient's; an item's is its plan's. Read on every write of the row: the code
 # never sets the column (a model saved after its INSERT sends NULL for it, which this replaces).
@@ -97,44 +111,10 @@ class Migration(migrations.Migration):
             model_name="careplan",
             name="update_update",
         ),
-        migrations.AddField(
-            model_name="careplan",
-            name="worklist_team",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                editable=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="teams.team",
-            ),
-        ),
-        migrations.AddField(
-            model_name="communityservice",
-            name="worklist_team",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                editable=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="teams.team",
-            ),
-        ),
-        migrations.AddField(
-            model_name="goal",
-            name="worklist_team",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                editable=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="teams.team",
-            ),
+        # Added empty, filled from the patients, then required.
+        *(
+            migrations.AddField(model_name=model, name="worklist_team", field=_team_field(null=True))
+            for model in MODELS
         ),
         migrations.RunSQL(
             [
@@ -149,19 +129,8 @@ class Migration(migrations.Migration):
             migrations.RunSQL.noop,
         ),
         *(
-            migrations.AlterField(
-                model_name=model,
-                name="worklist_team",
-                field=models.ForeignKey(
-                    blank=True,
-                    db_index=False,
-                    editable=False,
-                    on_delete=django.db.models.deletion.PROTECT,
-                    related_name="+",
-                    to="teams.team",
-                ),
-            )
-            for model in ("careplan", "goal", "communityservice")
+            migrations.AlterField(model_name=model, name="worklist_team", field=_team_field(null=False))
+            for model in MODELS
         ),
         migrations.RunSQL(CREATE, DROP),
         pgtrigger.migrations.AddTrigger(
