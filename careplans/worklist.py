@@ -1,10 +1,10 @@
 """The signed-in user's worklist: what needs doing next, across every team they are on.
 
 Each selector is one query scoped to the user's teams (through `plans_visible_to`, `visible_plan_rule`,
-or the plan's own team: `_open_plan_on_teams`), ordered most urgent first, and only looks at active patients and plans that are
-still open. `worklist_for` caps every section at `SECTION_ROW_LIMIT` rows and reads one row more to know
-whether there are more ("20+"), so the home page costs one query per section however large the panel
-is. (The action steps are read a page at a time: one page, unless pages of steps the user may no
+or the team copied onto the rows: `_open_plan_on_teams`), ordered most urgent first, and only looks at
+active patients and plans that are still open. `worklist_for` caps every section at `SECTION_ROW_LIMIT`
+rows and reads one row more to know whether there are more ("20+"), so the home page costs one query
+per section however large the panel is. (The action steps are read a page at a time: one page, unless pages of steps the user may no
 longer see come first.)
 
 Why "20+" and not the full count: a worklist is a to-do list, and nobody acts on its 98,987th row. Counting
