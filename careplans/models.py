@@ -57,6 +57,20 @@ def recheck_reminders_when_due(subject: str, date_field: str) -> list[pgtrigger.
     ]
 
 
+def worklist_team_field() -> models.ForeignKey:
+    """The patient's team, copied onto a plan, goal or service by the database, never by code.
+
+    Migration 0016's triggers set it on every write of the row (from the patient for a plan, from the
+    plan for an item) and when the patient moves team. The worklist's sections walk the whole practice's
+    rows in their order and test the viewer's teams on this column, not on each row's plan and patient.
+    A plan's copy is exact (a new plan waits for a move of its patient in progress) and says who may see
+    the row there; an item's is only the way in. Left out of the history: it repeats the patient's team.
+    """
+    return models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="+", editable=False, blank=True, db_index=False
+    )
+
+
 @tracked(derived=("worklist_team",))
 class CarePlan(VersionedRecord):
     """The patient's one shared, living care plan (FHIR CarePlan, intent "plan")."""
@@ -116,14 +130,7 @@ class CarePlan(VersionedRecord):
         related_name="plans_responsible_for",
         help_text="The team member who keeps this plan up to date.",
     )
-    # The patient's team, copied by the database (migration 0016: on every write of the row, and when the
-    # patient moves team) for the worklist's "Reviews due", which walks the practice's rows in order.
-    # The worklist tests the viewer's teams on this column (exact: a new plan waits for a move of its
-    # patient in progress) without joining the patient of each plan it passes. Never set by code.
-    # Left out of the history: it repeats the patient's team.
-    worklist_team = models.ForeignKey(
-        Team, on_delete=models.PROTECT, related_name="+", editable=False, blank=True, db_index=False
-    )
+    worklist_team = worklist_team_field()  # for the worklist's "Reviews due"
 
     class Meta:
         indexes = [
@@ -325,14 +332,7 @@ class Goal(PlanItem, Responsibility):
     # goals by when they were last checked from an index. It repeats the measurements, so it is left out
     # of the goal's history.
     last_measured_on = models.DateField(null=True, blank=True, editable=False)
-    # The patient's team, copied by the database (migration 0016: on every write of the row, and when the
-    # patient moves team) for the worklist's "Goals off track", which walks the practice's rows in order.
-    # The worklist tests the viewer's teams on this column (its plan's copy says who may see it) without
-    # joining the plan and patient of each row it passes. Never set by code.
-    # Left out of the history: it repeats the patient's team.
-    worklist_team = models.ForeignKey(
-        Team, on_delete=models.PROTECT, related_name="+", editable=False, blank=True, db_index=False
-    )
+    worklist_team = worklist_team_field()  # for the worklist's "Goals off track"
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -690,14 +690,7 @@ class CommunityService(PlanItem, Responsibility):
     # `waiting_since_from_fields()`, stored by the services that change those fields so the worklist's
     # "Referrals waiting" reads the longest waiting from an index; left out of the history (it repeats it).
     waiting_since = models.DateField(null=True, blank=True, editable=False)
-    # The patient's team, copied by the database (migration 0016: on every write of the row, and when the
-    # patient moves team) for the worklist's "Referrals waiting", which walks the practice's rows in order.
-    # The worklist tests the viewer's teams on this column (its plan's copy says who may see it) without
-    # joining the plan and patient of each row it passes. Never set by code.
-    # Left out of the history: it repeats the patient's team.
-    worklist_team = models.ForeignKey(
-        Team, on_delete=models.PROTECT, related_name="+", editable=False, blank=True, db_index=False
-    )
+    worklist_team = worklist_team_field()  # for the worklist's "Referrals waiting"
 
     class Meta:
         ordering = ["category", "organization_name", "id"]
